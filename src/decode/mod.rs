@@ -50,3 +50,12 @@ pub fn decode(input: Input, bytes: &[u8]) -> Value {
         Input::Lin6 => lin6::decode_lin6(bytes),
     }
 }
+
+/// Fuzz body of the `decode_any` target: every decoder on the same bytes,
+/// rendered to text. It must never panic, whatever the bytes.
+pub fn fuzz_decode(data: &[u8]) {
+    for input in [Input::Ipv6Packet, Input::MobilityHeader, Input::Lin6] {
+        let v = decode(input, data);
+        let _ = v.to_string();
+    }
+}
