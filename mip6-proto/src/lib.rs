@@ -34,6 +34,16 @@
 //! - [`crypto`]: return routability: keygen tokens, Kbm, the Binding
 //!   Authorization Data authenticator and the correspondent's nonce table.
 //! - [`transform`]: the per-packet transforms of the data plane.
+//! - [`mn`], [`ha`], [`cn`]: the mobile node (and mobile router), home agent
+//!   (and NEMO home agent) and correspondent node machines, with
+//!   [`bul_fsm`] (SHISA's binding update list tables), [`movement`]
+//!   (babymdd movement detection), [`event`] (their inputs and outputs) and
+//!   [`timer`] (the deadline heap they share).
+//!
+//! The role machines follow the sans-IO contract of the suite: feed them
+//! datagrams, local hints and timeouts; after each call drain `poll_output`
+//! (forwarding-plane events come before the messages they make usable) and
+//! re-read `poll_timeout`, an absolute deadline.
 //!
 //! - `fuzzing` (feature): the bodies of the `fuzz/fuzz_targets/mip6_*.rs`
 //!   targets.
@@ -74,9 +84,16 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod bul_fsm;
+pub mod cn;
 pub mod crypto;
+pub mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod ha;
+pub mod mn;
+pub mod movement;
+pub mod timer;
 pub mod transform;
 pub mod wire;
 

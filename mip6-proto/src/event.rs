@@ -1,0 +1,177 @@
+//! What the role machines take in and give out: received datagrams,
+//! transmissions, forwarding-plane events.
+//!
+//! One ordered queue per machine (`poll_output`): a forwarding-plane event
+//! that makes a message usable always comes before that message (for
+//! example `BindingAdded` before the Binding Acknowledgement).
+#![deny(clippy::arithmetic_side_effects)]
+
+use core::net::Ipv6Addr;
+use core::time::Duration;
+
+/// A received Mobility Header, with what the driver learned from the IPv6
+/// headers around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RxDatagram<'a> {
+    /// The IPv6 source address as received (the care-of address when a
+    /// Home Address option is present).
+    pub src: Ipv6Addr,
+    /// The final IPv6 destination (after a type 2 routing header).
+    pub dst: Ipv6Addr,
+    /// The home address of a Home Address option, if the packet had one.
+    pub hao: Option<Ipv6Addr>,
+    /// The home address of a type 2 routing header, if the packet had one.
+    pub rh2: Option<Ipv6Addr>,
+    /// Whether the packet arrived inside an IPv6-in-IPv6 tunnel.
+    pub tunnelled: bool,
+    /// The upper-layer protocol: 135 (Mobility Header) or 58 (ICMPv6).
+    pub next_header: u8,
+    /// The upper-layer message (Mobility Header or ICMPv6) and what follows
+    /// it in the packet.
+    pub payload: &'a [u8],
+}
+
+/// Extension headers the driver adds when it sends a [`Transmit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxExt {
+    /// None.
+    None,
+    /// A Home Address option carrying this home address (the IPv6 source is
+    /// the care-of address).
+    HomeAddress(Ipv6Addr),
+    /// A type 2 routing header carrying this home address (the IPv6
+    /// destination is the care-of address).
+    Type2Routing(Ipv6Addr),
+}
+
+/// A Mobility Header or ICMPv6 message to send. Its bytes were appended to
+/// the caller's buffer by `poll_output`; the checksum is already computed
+/// for the final addresses (the home address for a Home Address option or
+/// a type 2 routing header).
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// IPv6 source.
+    pub src: Ipv6Addr,
+    /// IPv6 destination.
+    pub dst: Ipv6Addr,
+    /// Extension headers to add.
+    pub ext: TxExt,
+    /// The upper-layer protocol of the bytes: 135 (Mobility Header) or 58
+    /// (ICMPv6).
+    pub next_header: u8,
+    /// Length of the message appended to the buffer.
+    pub len: usize,
+}
+
+/// An event for the forwarding plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FwdEvent {
+    /// A binding is in place: route-optimised traffic to `home` goes to
+    /// `care_of` (type 2 routing header), and packets from `care_of` with a
+    /// Home Address option for `home` are accepted.
+    BindingAdded {
+        /// Home address.
+        home: Ipv6Addr,
+        /// Care-of address.
+        care_of: Ipv6Addr,
+        /// The local address the binding is with.
+        local: Ipv6Addr,
+        /// When it expires.
+        expires: Duration,
+    },
+    /// The binding for `home` is gone.
+    BindingRemoved {
+        /// Home address.
+        home: Ipv6Addr,
+        /// The local address the binding was with.
+        local: Ipv6Addr,
+    },
+    /// Home agent: before the first registration of `home`, run duplicate
+    /// address detection for it on the home link on the mobile node's
+    /// behalf and report the result.
+    DadRequest {
+        /// The home address.
+        home: Ipv6Addr,
+    },
+    /// Home agent: intercept packets for `home` on the home link (proxy
+    /// neighbour discovery, and for its link-local address too when
+    /// `link_local` is set) and tunnel them to `care_of`; accept packets
+    /// reverse-tunnelled from `care_of`.
+    HomeBindingAdded {
+        /// The home address.
+        home: Ipv6Addr,
+        /// The care-of address (tunnel end point).
+        care_of: Ipv6Addr,
+        /// The home agent address the binding is with.
+        local: Ipv6Addr,
+        /// Binding Identifier (multiple care-of addresses).
+        bid: Option<u16>,
+        /// The L flag: defend the link-local address with the same
+        /// interface identifier too.
+        link_local: bool,
+        /// When it expires.
+        expires: Duration,
+    },
+    /// Home agent: stop intercepting and tunnelling for `home`.
+    HomeBindingRemoved {
+        /// The home address.
+        home: Ipv6Addr,
+        /// The home agent address the binding was with.
+        local: Ipv6Addr,
+        /// Binding Identifier (multiple care-of addresses).
+        bid: Option<u16>,
+    },
+    /// Home agent (NEMO): route `prefix/len` through the tunnel to the mobile
+    /// router whose home address is `home`.
+    PrefixRouteAdded {
+        /// The mobile network prefix.
+        prefix: Ipv6Addr,
+        /// Its length.
+        len: u8,
+        /// The mobile router's home address.
+        home: Ipv6Addr,
+        /// Its care-of address.
+        care_of: Ipv6Addr,
+    },
+    /// Mobile node: the binding with `peer` is registered and usable: for
+    /// the home agent, reverse-tunnel traffic from `home` through
+    /// `care_of` and accept tunnelled packets; for a correspondent, send to
+    /// it route-optimised (Home Address option) and accept its packets with
+    /// a type 2 routing header (MIPSOCK BUL_ADD).
+    BulAdded {
+        /// The home address.
+        home: Ipv6Addr,
+        /// The home agent or correspondent.
+        peer: Ipv6Addr,
+        /// The care-of address registered.
+        care_of: Ipv6Addr,
+        /// Whether this is the home registration.
+        home_registration: bool,
+    },
+    /// Mobile node: the binding with `peer` is no longer usable (MIPSOCK
+    /// BUL_REMOVE).
+    BulRemoved {
+        /// The home address.
+        home: Ipv6Addr,
+        /// The home agent or correspondent.
+        peer: Ipv6Addr,
+    },
+    /// Home agent (NEMO): the route for `prefix/len` is gone.
+    PrefixRouteRemoved {
+        /// The mobile network prefix.
+        prefix: Ipv6Addr,
+        /// Its length.
+        len: u8,
+    },
+}
+
+/// One output of a role machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// A forwarding-plane event.
+    Fwd(FwdEvent),
+    /// A message to send.
+    Transmit(Transmit),
+}
