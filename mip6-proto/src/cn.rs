@@ -34,7 +34,7 @@ use crate::wire::mh::{BaFlags, BaStatus, BeStatus, Message, MhPacket, MhRepr};
 use crate::wire::options::{MobilityOption, OptionType, Options};
 use rand_core::CryptoRng;
 
-use crate::event::{FwdEvent, Output, RxDatagram, Transmit, TxExt};
+use crate::event::{Clock, FwdEvent, OutQueue, Output, RxDatagram, TxExt, is_unicast, seq_greater};
 use crate::timer::TimerHeap;
 
 /// MAX_RR_BINDING_LIFETIME (RFC 6275 §12): 420 seconds.
@@ -174,22 +174,6 @@ struct Binding {
 
 type Key = (Ipv6Addr, Ipv6Addr); // (home, local)
 
-/// Largest Mobility Header a correspondent sends (a BA with Binding
-/// Authorization Data is 32 octets).
-const MAX_MH: usize = 48;
-
-#[derive(Debug, Clone, Copy)]
-enum Pending {
-    Fwd(FwdEvent),
-    Msg {
-        src: Ipv6Addr,
-        dst: Ipv6Addr,
-        ext: TxExt,
-        mh: [u8; MAX_MH],
-        len: usize,
-    },
-}
-
 /// The correspondent node machine. See the [module docs](self).
 pub struct Correspondent<R> {
     cfg: CnConfig,
@@ -198,19 +182,10 @@ pub struct Correspondent<R> {
     bindings: hashbrown::HashMap<Key, Binding, foldhash::fast::FixedState>,
     timers: TimerHeap<Key>,
     spent: VecDeque<(Ipv6Addr, Ipv6Addr, u16, u16, Duration)>,
-    out: VecDeque<Pending>,
+    out: OutQueue,
     last_be: Option<Duration>,
-    now: Duration,
+    clock: Clock,
     stats: CnStats,
-}
-
-/// RFC 6275 §9.5.1: `a` is greater than `b` modulo 2^16.
-pub fn seq_greater(a: u16, b: u16) -> bool {
-    a != b && a.wrapping_sub(b) < 0x8000
-}
-
-fn unicast(a: Ipv6Addr) -> bool {
-    !(a.is_unspecified() || a.is_multicast() || a.is_loopback())
 }
 
 impl<R: CryptoRng> Correspondent<R> {
@@ -232,16 +207,18 @@ impl<R: CryptoRng> Correspondent<R> {
             bindings: hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(seed)),
             timers: TimerHeap::new(),
             spent: VecDeque::new(),
-            out: VecDeque::new(),
+            out: OutQueue::default(),
             last_be: None,
-            now,
+            clock: Clock::new(now),
             stats: CnStats::default(),
         })
     }
 
     /// Counters.
     pub fn stats(&self) -> CnStats {
-        self.stats
+        let mut s = self.stats;
+        s.time_went_back = self.clock.went_back;
+        s
     }
 
     /// Number of bindings.
@@ -268,15 +245,6 @@ impl<R: CryptoRng> Correspondent<R> {
         }
     }
 
-    fn clock(&mut self, now: Duration) -> Duration {
-        if now < self.now {
-            self.stats.time_went_back = self.stats.time_went_back.saturating_add(1);
-        } else {
-            self.now = now;
-        }
-        self.now
-    }
-
     fn drop(&mut self, why: Dropped) -> Result<(), Dropped> {
         self.stats.dropped = self.stats.dropped.saturating_add(1);
         match why {
@@ -301,7 +269,7 @@ impl<R: CryptoRng> Correspondent<R> {
         local: Ipv6Addr,
         home: Ipv6Addr,
     ) -> Result<(), Dropped> {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         if self.bindings.contains_key(&(home, local)) {
             return Ok(());
         }
@@ -319,7 +287,7 @@ impl<R: CryptoRng> Correspondent<R> {
         //= https://www.rfc-editor.org/rfc/rfc6275#section-9.3.3
         //# If the Source Address field does not contain a unicast address, the Binding
         //# Error message MUST NOT be sent.
-        if !unicast(dst) {
+        if !is_unicast(dst) {
             return self.drop(Dropped::NotUnicast);
         }
         if self
@@ -351,28 +319,20 @@ impl<R: CryptoRng> Correspondent<R> {
         ck_dst: Ipv6Addr,
         sign: Option<(&Kbm, Ipv6Addr)>,
     ) -> bool {
-        let mut mh = [0u8; MAX_MH];
-        let len = repr.buffer_len();
-        let Some(buf) = mh.get_mut(..len) else {
-            return false;
-        };
-        let mut p = MhPacket::new_unchecked(&mut *buf);
-        if repr.emit_unchecksummed(&mut p).is_err() {
-            return false;
-        }
-        if let Some((kbm, care_of)) = sign
-            && !crypto::sign_mh(buf, kbm, &care_of, &src)
+        let mut buf = alloc::vec![0u8; repr.buffer_len()];
+        if repr
+            .emit_unchecksummed(&mut MhPacket::new_unchecked(&mut buf[..]))
+            .is_err()
         {
             return false;
         }
-        MhPacket::new_unchecked(&mut *buf).fill_checksum(&ck_src, &ck_dst);
-        self.out.push_back(Pending::Msg {
-            src,
-            dst,
-            ext,
-            mh,
-            len,
-        });
+        if let Some((kbm, care_of)) = sign
+            && !crypto::sign_mh(&mut buf, kbm, &care_of, &src)
+        {
+            return false;
+        }
+        MhPacket::new_unchecked(&mut buf[..]).fill_checksum(&ck_src, &ck_dst);
+        self.out.msg(src, dst, ext, 135, buf);
         true
     }
 
@@ -380,7 +340,7 @@ impl<R: CryptoRng> Correspondent<R> {
     /// but counters; answers (HoT, CoT, BA, BE) are queued for
     /// [`Correspondent::poll_output`].
     pub fn handle_datagram(&mut self, now: Duration, rx: &RxDatagram<'_>) -> Result<(), Dropped> {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         let pkt = match MhPacket::new_checked(rx.payload) {
             Ok(p) => p,
             Err(e) => return self.drop(Dropped::Malformed(e)),
@@ -462,7 +422,7 @@ impl<R: CryptoRng> Correspondent<R> {
         //# The packet MUST contain a unicast routable home address, either in
         //# the Home Address option or in the Source Address, if the Home
         //# Address option is not present.
-        if !unicast(home) || !unicast(rx.src) {
+        if !is_unicast(home) || !is_unicast(rx.src) {
             return self.drop(Dropped::NotUnicast);
         }
         let care_of = match options.find(OptionType::ALTERNATE_CARE_OF_ADDRESS) {
@@ -569,8 +529,7 @@ impl<R: CryptoRng> Correspondent<R> {
         }
         if dereg {
             if self.bindings.remove(&key).is_some() {
-                self.out
-                    .push_back(Pending::Fwd(FwdEvent::BindingRemoved { home, local }));
+                self.out.fwd(FwdEvent::BindingRemoved { home, local });
             }
             //= https://www.rfc-editor.org/rfc/rfc6275#section-9.5.3
             //# If both nonces are still valid, the correspondent node has to remember the
@@ -639,12 +598,12 @@ impl<R: CryptoRng> Correspondent<R> {
         );
         self.purge_timers();
         self.stats.bu_accepted = self.stats.bu_accepted.saturating_add(1);
-        self.out.push_back(Pending::Fwd(FwdEvent::BindingAdded {
+        self.out.fwd(FwdEvent::BindingAdded {
             home,
             care_of,
             local,
             expires,
-        }));
+        });
         if ack {
             self.send_ba(
                 local,
@@ -674,7 +633,7 @@ impl<R: CryptoRng> Correspondent<R> {
         kbm: Option<&Kbm>,
         care_of: Ipv6Addr,
     ) {
-        if !unicast(dst) {
+        if !is_unicast(dst) {
             return;
         }
         let zero = [0u8; 12];
@@ -728,7 +687,7 @@ impl<R: CryptoRng> Correspondent<R> {
     /// Runs the binding cache entry machines whose timers are due.
     /// Spurious calls are no-ops.
     pub fn handle_timeout(&mut self, now: Duration) {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         let mut due = Vec::new();
         {
             let bindings = &self.bindings;
@@ -745,10 +704,10 @@ impl<R: CryptoRng> Correspondent<R> {
             let (state, expires, care_of, in_use) = (b.state, b.expires, b.care_of, b.in_use);
             if state == BcState::WaitB2 || expires <= now {
                 self.bindings.remove(&key);
-                self.out.push_back(Pending::Fwd(FwdEvent::BindingRemoved {
+                self.out.fwd(FwdEvent::BindingRemoved {
                     home: key.0,
                     local: key.1,
-                }));
+                });
                 continue;
             }
             let remaining = expires.saturating_sub(now);
@@ -789,25 +748,7 @@ impl<R: CryptoRng> Correspondent<R> {
     /// The next output, in causal order. On [`Output::Transmit`] the
     /// Mobility Header's bytes are appended to `buf`.
     pub fn poll_output(&mut self, buf: &mut Vec<u8>) -> Option<Output> {
-        match self.out.pop_front()? {
-            Pending::Fwd(ev) => Some(Output::Fwd(ev)),
-            Pending::Msg {
-                src,
-                dst,
-                ext,
-                mh,
-                len,
-            } => {
-                buf.extend_from_slice(mh.get(..len).unwrap_or(&[]));
-                Some(Output::Transmit(Transmit {
-                    src,
-                    dst,
-                    ext,
-                    next_header: 135,
-                    len,
-                }))
-            }
-        }
+        self.out.poll(buf)
     }
 }
 
@@ -816,6 +757,7 @@ impl<R: CryptoRng> Correspondent<R> {
 mod tests {
     use super::*;
     use crate::crypto::{kbm, verify_mh};
+    use crate::event::Transmit;
     use crate::wire::mh::BuFlags;
     #[allow(unused_imports)]
     use alloc::vec;

@@ -175,3 +175,122 @@ pub enum Output {
     /// A message to send.
     Transmit(Transmit),
 }
+
+/// RFC 6275 §9.5.1: sequence number `a` is greater than `b` modulo 2^16
+/// (`b` and the 32 767 values before it are not).
+#[must_use]
+pub fn seq_greater(a: u16, b: u16) -> bool {
+    a != b && a.wrapping_sub(b) < 0x8000
+}
+
+/// Whether `addr` lies in `prefix/len` (`len` above 128 matches nothing).
+#[must_use]
+pub fn in_prefix(addr: Ipv6Addr, prefix: Ipv6Addr, len: u8) -> bool {
+    match len {
+        0 => true,
+        1..=128 => {
+            let mask = u128::MAX
+                .checked_shl(128u32.saturating_sub(u32::from(len)))
+                .unwrap_or(0);
+            u128::from(addr) & mask == u128::from(prefix) & mask
+        }
+        _ => false,
+    }
+}
+
+/// A unicast address a message may be sent to or accepted from.
+pub(crate) fn is_unicast(a: Ipv6Addr) -> bool {
+    !(a.is_unspecified() || a.is_multicast() || a.is_loopback())
+}
+
+/// The clock a machine keeps: never goes backwards; an older `now` is
+/// clamped and counted.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Clock {
+    now: Duration,
+    /// Calls with a time older than the latest one.
+    pub(crate) went_back: u64,
+}
+
+impl Clock {
+    pub(crate) fn new(now: Duration) -> Self {
+        Self { now, went_back: 0 }
+    }
+
+    /// The time to use for a call made at `now`.
+    pub(crate) fn advance(&mut self, now: Duration) -> Duration {
+        if now < self.now {
+            self.went_back = self.went_back.saturating_add(1);
+        } else {
+            self.now = now;
+        }
+        self.now
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Queued {
+    Fwd(FwdEvent),
+    Msg {
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        ext: TxExt,
+        next_header: u8,
+        bytes: alloc::vec::Vec<u8>,
+    },
+}
+
+/// A machine's one ordered output queue.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OutQueue {
+    q: alloc::collections::VecDeque<Queued>,
+}
+
+impl OutQueue {
+    /// Queues a forwarding-plane event.
+    pub(crate) fn fwd(&mut self, ev: FwdEvent) {
+        self.q.push_back(Queued::Fwd(ev));
+    }
+
+    /// Queues a message (Mobility Header when `next_header` is 135, ICMPv6
+    /// when 58) whose checksum is already filled.
+    pub(crate) fn msg(
+        &mut self,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        ext: TxExt,
+        next_header: u8,
+        bytes: alloc::vec::Vec<u8>,
+    ) {
+        self.q.push_back(Queued::Msg {
+            src,
+            dst,
+            ext,
+            next_header,
+            bytes,
+        });
+    }
+
+    /// The next output; a message's bytes are appended to `buf`.
+    pub(crate) fn poll(&mut self, buf: &mut alloc::vec::Vec<u8>) -> Option<Output> {
+        match self.q.pop_front()? {
+            Queued::Fwd(ev) => Some(Output::Fwd(ev)),
+            Queued::Msg {
+                src,
+                dst,
+                ext,
+                next_header,
+                bytes,
+            } => {
+                buf.extend_from_slice(&bytes);
+                Some(Output::Transmit(Transmit {
+                    src,
+                    dst,
+                    ext,
+                    next_header,
+                    len: bytes.len(),
+                }))
+            }
+        }
+    }
+}

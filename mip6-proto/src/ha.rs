@@ -28,7 +28,6 @@
 //! | BOUND | update, BA 0 → BOUND | HomeBindingRemoved, BA 0, deleted | | | HomeBindingRemoved, deleted |
 #![deny(clippy::arithmetic_side_effects)]
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::net::Ipv6Addr;
 use core::time::Duration;
@@ -38,7 +37,9 @@ use crate::wire::mh::{BaFlags, BaStatus, BuFlags, Message, MhPacket, MhRepr};
 use crate::wire::options::{MobilityOption, OptionType, Options};
 use rand_core::CryptoRng;
 
-use crate::event::{FwdEvent, Output, RxDatagram, Transmit, TxExt};
+use crate::event::{
+    Clock, FwdEvent, OutQueue, Output, RxDatagram, TxExt, in_prefix, is_unicast, seq_greater,
+};
 use crate::timer::TimerHeap;
 
 /// A prefix of the home link.
@@ -194,21 +195,6 @@ struct Binding {
     pending: Option<alloc::boxed::Box<PendingBa>>,
 }
 
-#[derive(Debug, Clone)]
-struct Msg {
-    src: Ipv6Addr,
-    dst: Ipv6Addr,
-    ext: TxExt,
-    next_header: u8,
-    bytes: Vec<u8>,
-}
-
-#[derive(Debug, Clone)]
-enum Pending {
-    Fwd(FwdEvent),
-    Msg(Msg),
-}
-
 /// The home agent machine. See the [module docs](self).
 pub struct HomeAgent<R> {
     cfg: HaConfig,
@@ -216,31 +202,9 @@ pub struct HomeAgent<R> {
     rng: R,
     bindings: hashbrown::HashMap<Ipv6Addr, Binding, foldhash::fast::FixedState>,
     timers: TimerHeap<Ipv6Addr>,
-    out: VecDeque<Pending>,
-    now: Duration,
+    out: OutQueue,
+    clock: Clock,
     stats: HaStats,
-}
-
-fn in_prefix(addr: Ipv6Addr, prefix: Ipv6Addr, len: u8) -> bool {
-    match len {
-        0 => true,
-        1..=128 => {
-            let mask = u128::MAX
-                .checked_shl(128u32.saturating_sub(u32::from(len)))
-                .unwrap_or(0);
-            u128::from(addr) & mask == u128::from(prefix) & mask
-        }
-        _ => false,
-    }
-}
-
-fn unicast(a: Ipv6Addr) -> bool {
-    !(a.is_unspecified() || a.is_multicast() || a.is_loopback())
-}
-
-/// RFC 6275 §9.5.1: `a` is greater than `b` modulo 2^16.
-fn seq_greater(a: u16, b: u16) -> bool {
-    a != b && a.wrapping_sub(b) < 0x8000
 }
 
 impl<R: CryptoRng> HomeAgent<R> {
@@ -260,15 +224,17 @@ impl<R: CryptoRng> HomeAgent<R> {
             rng,
             bindings: hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(seed)),
             timers: TimerHeap::new(),
-            out: VecDeque::new(),
-            now,
+            out: OutQueue::default(),
+            clock: Clock::new(now),
             stats: HaStats::default(),
         })
     }
 
     /// Counters.
     pub fn stats(&self) -> HaStats {
-        self.stats
+        let mut s = self.stats;
+        s.time_went_back = self.clock.went_back;
+        s
     }
 
     /// Number of binding cache entries (pending ones included).
@@ -290,15 +256,6 @@ impl<R: CryptoRng> HomeAgent<R> {
         self.bindings.get(&home).map(|b| b.state)
     }
 
-    fn clock(&mut self, now: Duration) -> Duration {
-        if now < self.now {
-            self.stats.time_went_back = self.stats.time_went_back.saturating_add(1);
-        } else {
-            self.now = now;
-        }
-        self.now
-    }
-
     fn drop(&mut self, why: Dropped) -> Result<(), Dropped> {
         self.stats.dropped = self.stats.dropped.saturating_add(1);
         Err(why)
@@ -306,7 +263,7 @@ impl<R: CryptoRng> HomeAgent<R> {
 
     /// A Mobility Header (next header 135) or ICMPv6 message (58) arrived.
     pub fn handle_datagram(&mut self, now: Duration, rx: &RxDatagram<'_>) -> Result<(), Dropped> {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         match rx.next_header {
             135 => self.handle_mh(now, rx),
             58 => self.handle_icmp(now, rx),
@@ -323,7 +280,7 @@ impl<R: CryptoRng> HomeAgent<R> {
         };
         match msg {
             MipIcmpRepr::DhaadRequest { identifier, r } => {
-                if !unicast(rx.src) {
+                if !is_unicast(rx.src) {
                     return self.drop(Dropped::NotUnicast);
                 }
                 //= https://www.rfc-editor.org/rfc/rfc6275#section-10.5
@@ -407,7 +364,7 @@ impl<R: CryptoRng> HomeAgent<R> {
     /// The home link's prefixes changed: sends an unsolicited Mobile Prefix
     /// Advertisement to every registered mobile node (RFC 6275 §10.6.2).
     pub fn set_home_prefixes(&mut self, now: Duration, prefixes: Vec<HomePrefix>) {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         self.cfg.home_prefixes = prefixes;
         let mut bound: Vec<(Ipv6Addr, Ipv6Addr)> = self
             .bindings
@@ -433,13 +390,7 @@ impl<R: CryptoRng> HomeAgent<R> {
         if m.emit(&mut bytes, &src, &ck_dst).is_err() {
             return false;
         }
-        self.out.push_back(Pending::Msg(Msg {
-            src,
-            dst,
-            ext,
-            next_header: 58,
-            bytes,
-        }));
+        self.out.msg(src, dst, ext, 58, bytes);
         true
     }
 
@@ -480,7 +431,7 @@ impl<R: CryptoRng> HomeAgent<R> {
         lifetime: u16,
     ) -> Result<(), Dropped> {
         let home = rx.hao.unwrap_or(rx.src);
-        if !unicast(home) || !unicast(rx.src) {
+        if !is_unicast(home) || !is_unicast(rx.src) {
             return self.drop(Dropped::NotUnicast);
         }
         //= https://www.rfc-editor.org/rfc/rfc6275#section-9.5.1
@@ -648,8 +599,7 @@ impl<R: CryptoRng> HomeAgent<R> {
                     pending: Some(alloc::boxed::Box::new(pending)),
                 },
             );
-            self.out
-                .push_back(Pending::Fwd(FwdEvent::DadRequest { home }));
+            self.out.fwd(FwdEvent::DadRequest { home });
             self.purge_timers();
             return Ok(());
         }
@@ -671,11 +621,10 @@ impl<R: CryptoRng> HomeAgent<R> {
             .map(|b| b.prefixes.to_vec())
             .unwrap_or_default();
         for (p, l) in old_prefixes.iter().filter(|x| !prefixes.contains(x)) {
-            self.out
-                .push_back(Pending::Fwd(FwdEvent::PrefixRouteRemoved {
-                    prefix: *p,
-                    len: *l,
-                }));
+            self.out.fwd(FwdEvent::PrefixRouteRemoved {
+                prefix: *p,
+                len: *l,
+            });
         }
         let timer = self.timers.arm(expires, home);
         self.bindings.insert(
@@ -729,8 +678,10 @@ impl<R: CryptoRng> HomeAgent<R> {
                 care_of: b.care_of,
             })
             .collect();
-        self.out.push_back(Pending::Fwd(ev));
-        self.out.extend(routes.into_iter().map(Pending::Fwd));
+        self.out.fwd(ev);
+        for r in routes {
+            self.out.fwd(r);
+        }
         self.stats.registrations = self.stats.registrations.saturating_add(1);
     }
 
@@ -740,24 +691,20 @@ impl<R: CryptoRng> HomeAgent<R> {
         {
             for &(p, l) in b.prefixes.iter() {
                 self.out
-                    .push_back(Pending::Fwd(FwdEvent::PrefixRouteRemoved {
-                        prefix: p,
-                        len: l,
-                    }));
+                    .fwd(FwdEvent::PrefixRouteRemoved { prefix: p, len: l });
             }
-            self.out
-                .push_back(Pending::Fwd(FwdEvent::HomeBindingRemoved {
-                    home,
-                    local,
-                    bid: None,
-                }));
+            self.out.fwd(FwdEvent::HomeBindingRemoved {
+                home,
+                local,
+                bid: None,
+            });
         }
         self.purge_timers();
     }
 
     /// The result of the proxy DAD asked for by [`FwdEvent::DadRequest`].
     pub fn dad_result(&mut self, now: Duration, home: Ipv6Addr, unique: bool) {
-        let _ = self.clock(now);
+        let _ = self.clock.advance(now);
         let local = self.cfg.address;
         let Some(b) = self.bindings.get_mut(&home) else {
             return;
@@ -808,7 +755,7 @@ impl<R: CryptoRng> HomeAgent<R> {
         sequence: u16,
         lifetime: u16,
     ) {
-        if !unicast(dst) {
+        if !is_unicast(dst) {
             return;
         }
         let repr = MhRepr::new(Message::BindingAck {
@@ -827,13 +774,7 @@ impl<R: CryptoRng> HomeAgent<R> {
             .emit(&mut MhPacket::new_unchecked(&mut bytes[..]), &src, &ck_dst)
             .is_ok()
         {
-            self.out.push_back(Pending::Msg(Msg {
-                src,
-                dst,
-                ext,
-                next_header: 135,
-                bytes,
-            }));
+            self.out.msg(src, dst, ext, 135, bytes);
             self.stats.ba_sent = self.stats.ba_sent.saturating_add(1);
         }
     }
@@ -855,7 +796,7 @@ impl<R: CryptoRng> HomeAgent<R> {
 
     /// Expires bindings whose lifetime ended. Spurious calls are no-ops.
     pub fn handle_timeout(&mut self, now: Duration) {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         let mut due = Vec::new();
         {
             let bindings = &self.bindings;
@@ -876,19 +817,7 @@ impl<R: CryptoRng> HomeAgent<R> {
     /// The next output, in causal order. On [`Output::Transmit`] the message
     /// bytes are appended to `buf`.
     pub fn poll_output(&mut self, buf: &mut Vec<u8>) -> Option<Output> {
-        match self.out.pop_front()? {
-            Pending::Fwd(ev) => Some(Output::Fwd(ev)),
-            Pending::Msg(m) => {
-                buf.extend_from_slice(&m.bytes);
-                Some(Output::Transmit(Transmit {
-                    src: m.src,
-                    dst: m.dst,
-                    ext: m.ext,
-                    next_header: m.next_header,
-                    len: m.bytes.len(),
-                }))
-            }
-        }
+        self.out.poll(buf)
     }
 }
 

@@ -26,7 +26,7 @@
 //! retransmitted at most DHAAD_RETRIES times per attempt.
 #![deny(clippy::arithmetic_side_effects)]
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::net::Ipv6Addr;
 use core::time::Duration;
@@ -40,7 +40,7 @@ use rand_core::CryptoRng;
 use crate::bul_fsm::{
     self, Act, Guards, Next, PrimaryEvent, PrimaryState, RetransKind, RrEvent, RrState,
 };
-use crate::event::{FwdEvent, Output, RxDatagram, Transmit, TxExt};
+use crate::event::{Clock, FwdEvent, OutQueue, Output, RxDatagram, TxExt, in_prefix};
 use crate::movement::Movement;
 use crate::timer::TimerHeap;
 
@@ -254,20 +254,6 @@ pub struct BulView {
 }
 
 #[derive(Debug, Clone)]
-struct Msg {
-    src: Ipv6Addr,
-    dst: Ipv6Addr,
-    ext: TxExt,
-    next_header: u8,
-    bytes: Vec<u8>,
-}
-
-#[derive(Debug, Clone)]
-enum Pending {
-    Fwd(FwdEvent),
-    Msg(Msg),
-}
-
 /// The result of the BA checks (BAPRE).
 struct BaOk {
     lifetime: u16,
@@ -287,11 +273,11 @@ pub struct MobileNode<R> {
     failed_has: Vec<(Ipv6Addr, Duration)>,
     location: Location,
     timers: TimerHeap<(Ipv6Addr, TimerKind)>,
-    out: VecDeque<Pending>,
+    out: OutQueue,
     dhaad_id: u16,
     dhaad_tries: u8,
     no_ro: Vec<Ipv6Addr>,
-    now: Duration,
+    clock: Clock,
     stats: MnStats,
     /// The BA being processed (BAPRE input).
     ba_in: Option<BaIn>,
@@ -315,19 +301,6 @@ fn units(d: Duration) -> u16 {
 
 fn secs4(u: u16) -> Duration {
     Duration::from_secs(u64::from(u).saturating_mul(4))
-}
-
-fn in_prefix(addr: Ipv6Addr, prefix: Ipv6Addr, len: u8) -> bool {
-    match len {
-        0 => true,
-        1..=128 => {
-            let mask = u128::MAX
-                .checked_shl(128u32.saturating_sub(u32::from(len)))
-                .unwrap_or(0);
-            u128::from(addr) & mask == u128::from(prefix) & mask
-        }
-        _ => false,
-    }
 }
 
 impl<R: CryptoRng> MobileNode<R> {
@@ -359,11 +332,11 @@ impl<R: CryptoRng> MobileNode<R> {
             failed_has: Vec::new(),
             location: Location::Home,
             timers: TimerHeap::new(),
-            out: VecDeque::new(),
+            out: OutQueue::default(),
             dhaad_id,
             dhaad_tries: 0,
             no_ro: Vec::new(),
-            now,
+            clock: Clock::new(now),
             stats: MnStats::default(),
             ba_in: None,
             abort: false,
@@ -372,7 +345,9 @@ impl<R: CryptoRng> MobileNode<R> {
 
     /// Counters.
     pub fn stats(&self) -> MnStats {
-        self.stats
+        let mut s = self.stats;
+        s.time_went_back = self.clock.went_back;
+        s
     }
 
     /// The binding update list.
@@ -398,15 +373,6 @@ impl<R: CryptoRng> MobileNode<R> {
         self.entry(self.home_peer)
     }
 
-    fn clock(&mut self, now: Duration) -> Duration {
-        if now < self.now {
-            self.stats.time_went_back = self.stats.time_went_back.saturating_add(1);
-        } else {
-            self.now = now;
-        }
-        self.now
-    }
-
     fn drop(&mut self, why: Dropped) -> Result<(), Dropped> {
         self.stats.dropped = self.stats.dropped.saturating_add(1);
         Err(why)
@@ -422,7 +388,7 @@ impl<R: CryptoRng> MobileNode<R> {
     /// A movement from the detector (babymdd or another
     /// [`crate::movement::MovementDetector`]).
     pub fn handle_movement(&mut self, now: Duration, m: Movement) {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         match m {
             Movement::Moved { home, care_of, .. } if home == self.cfg.home => {
                 if in_prefix(care_of, self.cfg.home, self.cfg.home_prefix_len) {
@@ -467,7 +433,7 @@ impl<R: CryptoRng> MobileNode<R> {
     /// The forwarding plane saw a packet from `peer` tunnelled by the home
     /// agent (MIPSOCK RR_HINT): start route optimisation with it.
     pub fn handle_reverse_packet(&mut self, now: Duration, peer: Ipv6Addr) -> Result<(), Dropped> {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         let Location::Away(care_of) = self.location else {
             return self.drop(Dropped::Ignored);
         };
@@ -502,7 +468,7 @@ impl<R: CryptoRng> MobileNode<R> {
     /// `peer` answered one of our mobility messages: the peer does not
     /// support Mobile IPv6; traffic with it stays on the tunnel.
     pub fn handle_icmp_error(&mut self, now: Duration, peer: Ipv6Addr) {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         if self.bul.contains_key(&peer) && peer != self.home_peer {
             self.fire(now, peer, PrimaryEvent::IcmpErr);
         }
@@ -510,7 +476,7 @@ impl<R: CryptoRng> MobileNode<R> {
 
     /// A Mobility Header (135) or ICMPv6 message (58) arrived.
     pub fn handle_datagram(&mut self, now: Duration, rx: &RxDatagram<'_>) -> Result<(), Dropped> {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         match rx.next_header {
             135 => self.handle_mh(now, rx),
             58 => self.handle_icmp(now, rx),
@@ -861,10 +827,10 @@ impl<R: CryptoRng> MobileNode<R> {
             }
             Act::KernelAdd => self.kernel_add(peer),
             Act::KernelDel => {
-                self.out.push_back(Pending::Fwd(FwdEvent::BulRemoved {
+                self.out.fwd(FwdEvent::BulRemoved {
                     home: self.cfg.home,
                     peer,
-                }));
+                });
             }
             Act::Register => {
                 self.kernel_add(peer);
@@ -963,12 +929,12 @@ impl<R: CryptoRng> MobileNode<R> {
 
     fn kernel_add(&mut self, peer: Ipv6Addr) {
         if let Some(e) = self.bul.get(&peer) {
-            self.out.push_back(Pending::Fwd(FwdEvent::BulAdded {
+            self.out.fwd(FwdEvent::BulAdded {
                 home: self.cfg.home,
                 peer,
                 care_of: e.care_of,
                 home_registration: e.home,
-            }));
+            });
         }
     }
 
@@ -1050,13 +1016,7 @@ impl<R: CryptoRng> MobileNode<R> {
         if m.emit(&mut bytes, &care_of, &dst).is_ok() {
             self.dhaad_tries = self.dhaad_tries.saturating_add(1);
             self.stats.dhaad_sent = self.stats.dhaad_sent.saturating_add(1);
-            self.out.push_back(Pending::Msg(Msg {
-                src: care_of,
-                dst,
-                ext: TxExt::None,
-                next_header: 58,
-                bytes,
-            }));
+            self.out.msg(care_of, dst, TxExt::None, 58, bytes);
         }
     }
 
@@ -1082,13 +1042,7 @@ impl<R: CryptoRng> MobileNode<R> {
         {
             // The HoTI leaves from the home address: the forwarding plane
             // reverse-tunnels it through the home agent.
-            self.out.push_back(Pending::Msg(Msg {
-                src,
-                dst: peer,
-                ext: TxExt::None,
-                next_header: 135,
-                bytes,
-            }));
+            self.out.msg(src, peer, TxExt::None, 135, bytes);
             self.stats.test_init_sent = self.stats.test_init_sent.saturating_add(1);
         }
         let _ = now;
@@ -1193,13 +1147,7 @@ impl<R: CryptoRng> MobileNode<R> {
         } else {
             (care_of, TxExt::HomeAddress(home_addr))
         };
-        self.out.push_back(Pending::Msg(Msg {
-            src,
-            dst: peer,
-            ext,
-            next_header: 135,
-            bytes,
-        }));
+        self.out.msg(src, peer, ext, 135, bytes);
         self.stats.bu_sent = self.stats.bu_sent.saturating_add(1);
     }
 
@@ -1328,13 +1276,8 @@ impl<R: CryptoRng> MobileNode<R> {
         let mut bytes = alloc::vec![0u8; m.buffer_len()];
         if m.emit(&mut bytes, &self.cfg.home, &ha).is_ok() {
             self.stats.mps_sent = self.stats.mps_sent.saturating_add(1);
-            self.out.push_back(Pending::Msg(Msg {
-                src: care_of,
-                dst: ha,
-                ext: TxExt::HomeAddress(self.cfg.home),
-                next_header: 58,
-                bytes,
-            }));
+            self.out
+                .msg(care_of, ha, TxExt::HomeAddress(self.cfg.home), 58, bytes);
         }
     }
 
@@ -1357,7 +1300,7 @@ impl<R: CryptoRng> MobileNode<R> {
 
     /// Fires the timers that are due. Spurious calls are no-ops.
     pub fn handle_timeout(&mut self, now: Duration) {
-        let now = self.clock(now);
+        let now = self.clock.advance(now);
         let mut due = Vec::new();
         {
             let bul = &self.bul;
@@ -1406,18 +1349,6 @@ impl<R: CryptoRng> MobileNode<R> {
     /// The next output, in causal order. On [`Output::Transmit`] the message
     /// bytes are appended to `buf`.
     pub fn poll_output(&mut self, buf: &mut Vec<u8>) -> Option<Output> {
-        match self.out.pop_front()? {
-            Pending::Fwd(ev) => Some(Output::Fwd(ev)),
-            Pending::Msg(m) => {
-                buf.extend_from_slice(&m.bytes);
-                Some(Output::Transmit(Transmit {
-                    src: m.src,
-                    dst: m.dst,
-                    ext: m.ext,
-                    next_header: m.next_header,
-                    len: m.bytes.len(),
-                }))
-            }
-        }
+        self.out.poll(buf)
     }
 }

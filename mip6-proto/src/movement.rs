@@ -54,6 +54,8 @@ use alloc::vec::Vec;
 use core::net::Ipv6Addr;
 use core::time::Duration;
 
+use crate::event::in_prefix;
+
 /// K4: the longest remaining router lifetime after the link goes down.
 pub const SCAN_ROUTER_LIFETIME: Duration = Duration::from_secs(2);
 
@@ -219,19 +221,6 @@ pub struct Babymdd {
     movements: VecDeque<Movement>,
     requests: VecDeque<MdRequest>,
     stats: MdStats,
-}
-
-fn in_prefix(addr: Ipv6Addr, prefix: Ipv6Addr, len: u8) -> bool {
-    match len {
-        0 => true,
-        1..=128 => {
-            let mask = u128::MAX
-                .checked_shl(128u32.saturating_sub(u32::from(len)))
-                .unwrap_or(0);
-            u128::from(addr) & mask == u128::from(prefix) & mask
-        }
-        _ => false,
-    }
 }
 
 fn is_global(a: Ipv6Addr) -> bool {

@@ -520,7 +520,7 @@ fn sequence_number_resynchronisation_on_135() {
     // not guaranteed: force it by using the old sequence minus 100.
     w.mn = MobileNode::new(m, ChaCha20Rng::seed_from_u64(99), w.now).unwrap();
     let fresh = w.mn.home_entry().unwrap().seq;
-    let behind = !mip6_proto::cn::seq_greater(fresh.wrapping_add(1), seq_before);
+    let behind = !mip6_proto::event::seq_greater(fresh.wrapping_add(1), seq_before);
     w.sent.clear();
     w.move_to(COA2);
     if behind {
