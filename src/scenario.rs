@@ -36,11 +36,18 @@ pub struct Scenario {
 
 /// Every scenario, in tour order.
 pub fn all() -> Vec<Scenario> {
-    vec![Scenario {
-        name: "net-handover",
-        about: "the network core: a UDP pinger behind two routers, a lossy access link, and a move to another link",
-        run: net_handover,
-    }]
+    vec![
+        Scenario {
+            name: "net-handover",
+            about: "the network core: a UDP pinger behind two routers, a lossy access link, and a move to another link",
+            run: net_handover,
+        },
+        Scenario {
+            name: "mip6-handover",
+            about: "Mobile IPv6: a mobile node leaves home, moves between two lossy visited links and returns, with its home agent and a route-optimising correspondent",
+            run: mip6_handover,
+        },
+    ]
 }
 
 fn addr(s: &str) -> std::net::Ipv6Addr {
@@ -142,6 +149,121 @@ pub fn net_handover(seed: u64) -> Result<Report, SimError> {
         sim,
         summary,
         captured: vec![access1, access2, core, server_lan],
+        ok,
+    })
+}
+
+/// Mobile IPv6 over [`crate::drivers::mip6::Mip6World`]: the mobile node
+/// pings the correspondent from its home address while it leaves home
+/// (10 % loss, jitter and reordering on the visited links), moves to a
+/// second visited link and returns home.
+pub fn mip6_handover(seed: u64) -> Result<Report, SimError> {
+    use crate::drivers::mip6::{Mip6World, Path, WorldConfig, addrs};
+    let secs = Duration::from_secs;
+    let mut w = Mip6World::new(&WorldConfig {
+        seed,
+        loss: 0.1,
+        reorder: 0.1,
+        jitter: Duration::from_millis(20),
+        duplicate: 0.02,
+        ping_interval: Duration::from_millis(500),
+        route_optimisation: true,
+    });
+    w.sim
+        .note("mobile node at home pings the correspondent from its home address");
+    w.sim.run_until(secs(2))?;
+    let mut summary = Vec::new();
+    let mut ok = true;
+    for (i, (link, coa)) in [(1, addrs::COA_A), (2, addrs::COA_B)]
+        .into_iter()
+        .enumerate()
+    {
+        w.move_mn(link);
+        w.sim.note(format!(
+            "mobile node moves to visited link {}",
+            if i == 0 { "A" } else { "B" }
+        ));
+        let start = w.sim.now();
+        let (mn_id, cn_id) = (w.mn, w.cn);
+        let reached = w.sim.run_until_cond(start.saturating_add(secs(120)), |s| {
+            let mn = s.endpoint::<crate::drivers::mip6::MnNode>(mn_id);
+            let cn = s.endpoint::<crate::drivers::mip6::CnNode>(cn_id);
+            mn.is_some_and(|m| {
+                m.home_binding() == Some((addrs::HA, coa))
+                    && m.route_optimised(addrs::CN) == Some(coa)
+            }) && cn.is_some_and(|c| c.machine().lookup(addrs::HOA, addrs::CN) == Some(coa))
+        })?;
+        let took = w.sim.now().saturating_sub(start);
+        w.sim.note(format!(
+            "home registration and route optimisation for {coa}: {}",
+            if reached {
+                format!("bound after {:.3} s", took.as_secs_f64())
+            } else {
+                "NOT bound".to_owned()
+            }
+        ));
+        summary.push((
+            format!("bound with care-of {coa} after"),
+            format!("{:.3} s", took.as_secs_f64()),
+        ));
+        ok &= reached;
+        w.sim.run_for(secs(5))?;
+    }
+    w.move_mn(0);
+    w.sim.note("mobile node returns home");
+    let start = w.sim.now();
+    let (mn_id, ha_id) = (w.mn, w.ha);
+    let home = w.sim.run_until_cond(start.saturating_add(secs(60)), |s| {
+        s.endpoint::<crate::drivers::mip6::MnNode>(mn_id)
+            .is_some_and(|m| m.home_binding().is_none())
+            && s.endpoint::<crate::drivers::mip6::HaNode>(ha_id)
+                .is_some_and(|h| h.machine().bindings() == 0)
+    })?;
+    w.sim.note(format!(
+        "home binding removed: {}",
+        if home {
+            format!(
+                "after {:.3} s",
+                w.sim.now().saturating_sub(start).as_secs_f64()
+            )
+        } else {
+            "NOT removed".to_owned()
+        }
+    ));
+    ok &= home;
+    w.sim.run_for(secs(3))?;
+    let count = |p: Path| w.mn().replies().iter().filter(|r| r.path == p).count();
+    let req = w.mn().requests();
+    summary.push((
+        "requests home / tunnelled / route-optimised / no path".to_owned(),
+        format!(
+            "{} / {} / {} / {}",
+            req.home, req.tunnelled, req.route_optimised, req.no_path
+        ),
+    ));
+    summary.push((
+        "replies home / tunnelled / route-optimised".to_owned(),
+        format!(
+            "{} / {} / {}",
+            count(Path::Home),
+            count(Path::Tunnelled),
+            count(Path::RouteOptimised)
+        ),
+    ));
+    let st = w.mn().machine().stats();
+    summary.push((
+        "mobile node BU sent / BA accepted / HoTI+CoTI sent".to_owned(),
+        format!(
+            "{} / {} / {}",
+            st.bu_sent, st.ba_accepted, st.test_init_sent
+        ),
+    ));
+    ok &= count(Path::RouteOptimised) > 0 && count(Path::Tunnelled) > 0;
+    let captured = w.links.to_vec();
+    Ok(Report {
+        sim: w.sim,
+        summary,
+        captured,
         ok,
     })
 }

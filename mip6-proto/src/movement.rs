@@ -19,7 +19,10 @@
 //!   DETACHED. A later advertisement of the prefix re-attaches the address:
 //!   DETACHED cleared, TENTATIVE set, DAD run again.
 //! - K3: an advertised prefix equal to a home prefix is not autoconfigured:
-//!   it is a home hint.
+//!   it is a home hint. The home address then counts as an address of the
+//!   interface advertised by that router, so K2 detaches it when the home
+//!   routers become unreachable (the node left home) and the next home
+//!   advertisement re-attaches it (no DAD: SHISA marks it NODAD).
 //! - K4: when a link goes down, its default routers' remaining lifetime is
 //!   clamped to at most 2 s.
 //!
@@ -337,6 +340,32 @@ impl Babymdd {
                     .find(|(h, len)| in_prefix(*h, p.prefix, p.len) && *len == p.len)
                 {
                     home_hint = Some(*h);
+                    // The home address sits on the physical interface at
+                    // home, and K2 watches its advertising routers like any
+                    // other address's (shisa-fsm.md §4 K2: "the HoA on a
+                    // physical interface included").
+                    let valid_until = now.saturating_add(p.valid);
+                    let n_addrs = x.addrs.len();
+                    match x.addrs.iter_mut().find(|(a, _)| a.addr == *h) {
+                        Some((a, adv)) => {
+                            a.valid_until = valid_until;
+                            a.detached = false;
+                            if !adv.contains(&router) {
+                                adv.push(router);
+                            }
+                        }
+                        None if n_addrs < max_addrs => x.addrs.push((
+                            Addr {
+                                addr: *h,
+                                tentative: false,
+                                duplicated: false,
+                                detached: false,
+                                valid_until,
+                            },
+                            alloc::vec![router],
+                        )),
+                        None => table_full = table_full.saturating_add(1),
+                    }
                     continue;
                 }
                 let mut o = p.prefix.octets();
@@ -462,6 +491,12 @@ impl Babymdd {
             if let Some(x) = self.ifaces.get_mut(i) {
                 x.coa = None;
                 x.pcoa = None;
+            }
+            // [SPEC] B1's selection made this interface the primary one
+            // (shisa-fsm.md §4: "set coaif"); its home candidate is gone,
+            // so it is no longer primary, as B3 does for a deleted address.
+            if self.primary == Some(i) {
+                self.primary = None;
             }
             self.location = Location::Unknown;
             self.recompute(i);
@@ -714,6 +749,63 @@ mod tests {
             }]
         );
         assert!(moves(&mut m).is_empty());
+    }
+
+    #[test]
+    fn leaving_home_detaches_the_home_address_and_moves() {
+        let mut m = md(&[(1, None)]);
+        // At home: B1.
+        ra(&mut m, S, 1, "fe80::1", "2001:db8:1::");
+        let _ = requests(&mut m);
+        assert_eq!(
+            moves(&mut m),
+            vec![Movement::ReturnedHome {
+                home: a("2001:db8:1::42"),
+                iface: 1
+            }]
+        );
+        // On a foreign link: K1 probes the home router; NUD fails (K2), the
+        // home address is detached (B4: location unknown, no primary).
+        ra(&mut m, 10 * S, 1, "fe80::2", "2001:db8:2::");
+        assert_eq!(
+            requests(&mut m),
+            vec![
+                MdRequest::ProbeRouter {
+                    iface: 1,
+                    router: a("fe80::1")
+                },
+                MdRequest::StartDad {
+                    iface: 1,
+                    addr: a("2001:db8:2::42")
+                }
+            ]
+        );
+        m.handle_nud_result(1, a("fe80::1"), false);
+        assert_eq!(m.location(), Location::Unknown);
+        assert!(moves(&mut m).is_empty());
+        // DAD done: B2 and the selection report the move.
+        m.handle_dad_result(1, a("2001:db8:2::42"), true);
+        assert_eq!(
+            moves(&mut m),
+            vec![Movement::Moved {
+                home: a("2001:db8:1::42"),
+                care_of: a("2001:db8:2::42"),
+                iface: 1,
+                bid: None
+            }]
+        );
+        assert_eq!(m.location(), Location::Foreign);
+        // Back home: the home advertisement re-attaches the home address.
+        ra(&mut m, 20 * S, 1, "fe80::1", "2001:db8:1::");
+        let _ = requests(&mut m);
+        assert_eq!(
+            moves(&mut m),
+            vec![Movement::ReturnedHome {
+                home: a("2001:db8:1::42"),
+                iface: 1
+            }]
+        );
+        assert_eq!(m.location(), Location::Home);
     }
 
     #[test]

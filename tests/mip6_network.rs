@@ -1,0 +1,275 @@
+//! Mobile node, home agent and correspondent wired together through the
+//! mobsim network with loss, duplication, jitter and reordering on the
+//! visited links: every binding converges to BOUND, traffic moves from the
+//! tunnel to route optimisation, returning home removes every binding, and
+//! the captures dissect cleanly in tshark.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // test code
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use mip6_proto::bul_fsm::PrimaryState;
+use mip6_proto::cn::BcState;
+use mip6_proto::event::FwdEvent;
+use mip6_proto::movement::Movement;
+use mobsim::drivers::mip6::{Mip6World, Path, WorldConfig, addrs::*};
+use mobsim::tshark;
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn lossy(seed: u64) -> WorldConfig {
+    WorldConfig {
+        seed,
+        loss: 0.15,
+        reorder: 0.2,
+        jitter: Duration::from_millis(20),
+        duplicate: 0.05,
+        ping_interval: Duration::from_millis(250),
+        route_optimisation: true,
+    }
+}
+
+/// Runs until the mobile node has a usable home binding and a usable
+/// route-optimised binding with the correspondent, both for `coa`.
+fn converge_away(w: &mut Mip6World, coa: std::net::Ipv6Addr, limit: Duration) -> Duration {
+    let start = w.sim.now();
+    w.sim
+        .run_until_cond(start + limit, |s| {
+            let mn = s
+                .endpoint::<mobsim::drivers::mip6::MnNode>(w_mn(s))
+                .unwrap();
+            let cn = s
+                .endpoint::<mobsim::drivers::mip6::CnNode>(mobsim::net::NodeId(2))
+                .unwrap();
+            // Without the A flag a lost BU goes unnoticed until the
+            // correspondent answers route-optimised traffic with a Binding
+            // Error (status 1), so the correspondent's side is waited for.
+            mn.home_binding() == Some((HA, coa))
+                && mn.route_optimised(CN) == Some(coa)
+                && cn.machine().lookup(HOA, CN) == Some(coa)
+        })
+        .unwrap();
+    w.sim.now() - start
+}
+
+/// The mobile node's id (the world's nodes are added in a fixed order:
+/// router, home agent, correspondent, mobile node).
+fn w_mn(_: &mobsim::net::Sim) -> mobsim::net::NodeId {
+    mobsim::net::NodeId(3)
+}
+
+fn check_bound_away(w: &Mip6World, coa: std::net::Ipv6Addr) {
+    let mn = w.mn();
+    let home = mn.machine().home_entry().unwrap();
+    assert_eq!(home.peer, HA);
+    assert_eq!(home.state, PrimaryState::Bound);
+    assert_eq!(home.care_of, coa);
+    let cn_entry = mn.machine().entry(CN).unwrap();
+    assert_eq!(cn_entry.state, PrimaryState::Bound);
+    assert_eq!(cn_entry.care_of, coa);
+    assert_eq!(w.ha().machine().lookup(HOA), Some(coa));
+    assert_eq!(w.cn().machine().lookup(HOA, CN), Some(coa));
+    assert_eq!(
+        w.cn().machine().binding_state(HOA, CN),
+        Some(BcState::Bound)
+    );
+}
+
+#[test]
+fn mn_ha_cn_converge_over_lossy_links_and_return_home() {
+    for seed in [1, 2, 3, 4] {
+        let mut w = Mip6World::new(&lossy(seed));
+        w.sim.run_until(secs(2)).unwrap();
+        // At home: babymdd says so, nothing is registered, replies come
+        // straight back.
+        assert!(
+            w.mn()
+                .movements()
+                .iter()
+                .any(|(_, m)| matches!(m, Movement::ReturnedHome { home, .. } if *home == HOA))
+                || w.mn().movements().is_empty(),
+            "seed {seed}: {:?}",
+            w.mn().movements()
+        );
+        assert!(w.mn().home_binding().is_none());
+        assert!(w.mn().replies().iter().any(|r| r.path == Path::Home));
+        assert_eq!(w.ha().machine().bindings(), 0);
+
+        // Visited link A.
+        w.move_mn(1);
+        let took = converge_away(&mut w, COA_A, secs(90));
+        assert!(
+            took < secs(90),
+            "seed {seed}: no convergence on link A in 90 s"
+        );
+        check_bound_away(&w, COA_A);
+        // Babymdd reported exactly one movement to link A's address.
+        let moved: Vec<_> = w
+            .mn()
+            .movements()
+            .iter()
+            .filter(|(_, m)| matches!(m, Movement::Moved { .. }))
+            .collect();
+        assert_eq!(moved.len(), 1, "seed {seed}: {moved:?}");
+        assert!(matches!(moved[0].1, Movement::Moved { care_of, .. } if care_of == COA_A));
+
+        // Traffic settles on route optimisation.
+        let before = w.mn().replies().len();
+        w.sim.run_for(secs(5)).unwrap();
+        let late = &w.mn().replies()[before..];
+        assert!(!late.is_empty(), "seed {seed}: no replies once bound");
+        assert!(
+            late.iter()
+                .filter(|r| r.path == Path::RouteOptimised)
+                .count()
+                * 2
+                > late.len(),
+            "seed {seed}: {late:?}"
+        );
+        assert!(w.ha().stats().tunnelled_out > 0 || w.mn().requests().tunnelled > 0);
+        assert!(w.cn().answered().1 > 0);
+
+        // Visited link B: the bindings follow.
+        w.move_mn(2);
+        let took = converge_away(&mut w, COA_B, secs(90));
+        assert!(
+            took < secs(90),
+            "seed {seed}: no convergence on link B in 90 s"
+        );
+        check_bound_away(&w, COA_B);
+
+        // Home again: every binding is removed.
+        w.move_mn(0);
+        let start = w.sim.now();
+        w.sim
+            .run_until_cond(start + secs(90), |s| {
+                let mn = s
+                    .endpoint::<mobsim::drivers::mip6::MnNode>(w_mn(s))
+                    .unwrap();
+                let ha = s
+                    .endpoint::<mobsim::drivers::mip6::HaNode>(mobsim::net::NodeId(1))
+                    .unwrap();
+                let cn = s
+                    .endpoint::<mobsim::drivers::mip6::CnNode>(mobsim::net::NodeId(2))
+                    .unwrap();
+                mn.home_binding().is_none()
+                    && ha.machine().bindings() == 0
+                    && cn.machine().bindings() == 0
+            })
+            .unwrap();
+        assert!(
+            w.sim.now() - start < secs(90),
+            "seed {seed}: deregistration"
+        );
+        assert!(w.ha().events().iter().any(|(_, e)| matches!(
+            e,
+            FwdEvent::HomeBindingRemoved { home, .. } if *home == HOA
+        )));
+        assert!(w.cn().events().iter().any(|(_, e)| matches!(
+            e,
+            FwdEvent::BindingRemoved { home, .. } if *home == HOA
+        )));
+        let before = w.mn().replies().len();
+        w.sim.run_for(secs(3)).unwrap();
+        let late = &w.mn().replies()[before..];
+        assert!(
+            !late.is_empty() && late.iter().all(|r| r.path == Path::Home),
+            "seed {seed}: {late:?}"
+        );
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_capture() {
+    let run = |seed| {
+        let mut w = Mip6World::new(&lossy(seed));
+        w.sim.run_until(secs(1)).unwrap();
+        w.move_mn(1);
+        w.sim.run_until(secs(20)).unwrap();
+        w.sim.pcapng(&w.links)
+    };
+    let a = run(9);
+    assert_eq!(a, run(9));
+    assert_ne!(a, run(10));
+}
+
+#[test]
+fn without_route_optimisation_traffic_stays_on_the_tunnel() {
+    let mut w = Mip6World::new(&WorldConfig {
+        route_optimisation: false,
+        ..lossy(5)
+    });
+    w.sim.run_until(secs(1)).unwrap();
+    w.move_mn(1);
+    w.sim.run_until(secs(30)).unwrap();
+    let mn = w.mn();
+    assert_eq!(mn.home_binding(), Some((HA, COA_A)));
+    assert_eq!(mn.route_optimised(CN), None);
+    assert!(mn.machine().entry(CN).is_none());
+    assert_eq!(w.cn().machine().bindings(), 0);
+    let away: Vec<_> = mn
+        .replies()
+        .iter()
+        .filter(|r| r.path != Path::Home)
+        .collect();
+    assert!(!away.is_empty());
+    assert!(away.iter().all(|r| r.path == Path::Tunnelled));
+    assert!(w.ha().stats().tunnelled_in > 0);
+}
+
+fn strings(v: &serde_json::Value, key: &str) -> Vec<String> {
+    tshark::find_all(v, key)
+        .into_iter()
+        .filter_map(|x| x.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn the_capture_dissects_cleanly_in_tshark() {
+    let mut w = Mip6World::new(&lossy(7));
+    w.sim.run_until(secs(1)).unwrap();
+    w.move_mn(1);
+    w.sim.run_until(secs(25)).unwrap();
+    w.move_mn(0);
+    w.sim.run_until(secs(40)).unwrap();
+    let pcap = w.sim.pcapng(&w.links);
+    let packets =
+        tshark::dissect(&pcap, &[]).expect("tshark runs (install it: apt-get install tshark)");
+    let total: usize = w.links.iter().map(|l| w.sim.captured(*l).len()).sum();
+    assert_eq!(packets.len(), total);
+    let mut types = BTreeSet::new();
+    let mut errs = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        let probs = tshark::problems(p);
+        if !probs.is_empty() {
+            errs.push(format!("packet {i}: {probs:?}"));
+        }
+        for t in strings(p, "mip6.mhtype") {
+            types.insert(t.parse::<u8>().unwrap());
+        }
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    // HoTI, CoTI, HoT, CoT, BU, BA (RFC 6275 §6.1.3-6.1.8).
+    for t in 1..=6u8 {
+        assert!(types.contains(&t), "no mobility header type {t}: {types:?}");
+    }
+    // The home address option and the type 2 routing header as tshark
+    // reads them carry the home address.
+    let hao: BTreeSet<String> = packets
+        .iter()
+        .flat_map(|p| strings(p, "ipv6.opt.mipv6.home_address"))
+        .collect();
+    assert!(hao.contains(&HOA.to_string()), "{hao:?}");
+    let rh2: BTreeSet<String> = packets
+        .iter()
+        .flat_map(|p| strings(p, "ipv6.routing.mipv6.home_address"))
+        .collect();
+    assert!(rh2.contains(&HOA.to_string()), "{rh2:?}");
+}
