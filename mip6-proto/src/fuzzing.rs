@@ -5,6 +5,9 @@
 //! Each body takes arbitrary bytes, must never panic on its own, and asserts
 //! the invariants of what it exercises: a failed assertion is a bug found.
 
+pub mod roles;
+pub use roles::{role_cn, role_ha, role_mn};
+
 use alloc::vec;
 use alloc::vec::Vec;
 

@@ -75,6 +75,21 @@ fn transform_tunnel() {
 
 /// Every target file in `fuzz/fuzz_targets/mip6_*.rs` has a corpus and a replay here.
 #[test]
+fn role_mn() {
+    replay("mip6_role_mn", mip6_proto::fuzzing::role_mn);
+}
+
+#[test]
+fn role_ha() {
+    replay("mip6_role_ha", mip6_proto::fuzzing::role_ha);
+}
+
+#[test]
+fn role_cn() {
+    replay("mip6_role_cn", mip6_proto::fuzzing::role_cn);
+}
+
+#[test]
 fn every_target_is_replayed() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/fuzz_targets");
     let src = include_str!("fuzz_corpus.rs");
@@ -92,5 +107,5 @@ fn every_target_is_replayed() {
             n += 1;
         }
     }
-    assert_eq!(n, 7);
+    assert_eq!(n, 10);
 }
