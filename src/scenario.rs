@@ -167,7 +167,7 @@ pub fn mip6_handover(seed: u64) -> Result<Report, SimError> {
         jitter: Duration::from_millis(20),
         duplicate: 0.02,
         ping_interval: Duration::from_millis(500),
-        route_optimisation: true,
+        ..WorldConfig::default()
     });
     w.sim
         .note("mobile node at home pings the correspondent from its home address");

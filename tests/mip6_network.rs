@@ -32,7 +32,7 @@ fn lossy(seed: u64) -> WorldConfig {
         jitter: Duration::from_millis(20),
         duplicate: 0.05,
         ping_interval: Duration::from_millis(250),
-        route_optimisation: true,
+        ..WorldConfig::default()
     }
 }
 
@@ -272,4 +272,78 @@ fn the_capture_dissects_cleanly_in_tshark() {
         .flat_map(|p| strings(p, "ipv6.routing.mipv6.home_address"))
         .collect();
     assert!(rh2.contains(&HOA.to_string()), "{rh2:?}");
+}
+
+#[test]
+fn a_correspondent_without_mobile_ipv6_keeps_traffic_on_the_tunnel() {
+    let mut w = Mip6World::new(&WorldConfig {
+        correspondent_mobile_ipv6: false,
+        ..lossy(6)
+    });
+    w.sim.run_until(secs(1)).unwrap();
+    w.move_mn(1);
+    w.sim.run_until(secs(40)).unwrap();
+    let mn = w.mn();
+    assert_eq!(mn.home_binding(), Some((HA, COA_A)));
+    // The HoTI/CoTI drew Parameter Problems; the entry is disabled and no
+    // route optimisation is attempted again (RFC 6275 §11.3.5).
+    assert!(w.cn().parameter_problems() > 0);
+    let e = mn.machine().entry(CN).unwrap();
+    assert!(e.disabled, "{e:?}");
+    assert_eq!(mn.route_optimised(CN), None);
+    let test_inits = mn.machine().stats().test_init_sent;
+    let away: Vec<_> = mn
+        .replies()
+        .iter()
+        .filter(|r| r.path != Path::Home)
+        .collect();
+    assert!(away.len() > 20, "{}", away.len());
+    assert!(away.iter().all(|r| r.path == Path::Tunnelled));
+    w.sim.run_for(secs(20)).unwrap();
+    assert_eq!(w.mn().machine().stats().test_init_sent, test_inits);
+}
+
+#[test]
+fn the_home_agent_is_discovered_with_dhaad() {
+    let mut w = Mip6World::new(&WorldConfig {
+        home_agent_known: false,
+        ..lossy(8)
+    });
+    w.sim.run_until(secs(1)).unwrap();
+    w.move_mn(1);
+    let took = converge_away(&mut w, COA_A, secs(120));
+    assert!(took < secs(120));
+    check_bound_away(&w, COA_A);
+    assert!(w.mn().machine().stats().dhaad_sent >= 1);
+    assert!(w.ha().machine().stats().dhaad_replies >= 1);
+}
+
+#[test]
+fn parameter_problems_and_dhaad_dissect_cleanly_in_tshark() {
+    let mut w = Mip6World::new(&WorldConfig {
+        correspondent_mobile_ipv6: false,
+        home_agent_known: false,
+        ..lossy(12)
+    });
+    w.sim.run_until(secs(1)).unwrap();
+    w.move_mn(1);
+    w.sim.run_until(secs(40)).unwrap();
+    let pcap = w.sim.pcapng(&w.links);
+    let packets = tshark::dissect(&pcap, &[]).unwrap();
+    let mut errs = Vec::new();
+    let mut icmp_types = BTreeSet::new();
+    for (i, p) in packets.iter().enumerate() {
+        let probs = tshark::problems(p);
+        if !probs.is_empty() {
+            errs.push(format!("packet {i}: {probs:?}"));
+        }
+        for t in strings(p, "icmpv6.type") {
+            icmp_types.insert(t.parse::<u8>().unwrap());
+        }
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    // Parameter Problem (RFC 4443), DHAAD request and reply (RFC 6275 §6.5-6.6).
+    for t in [4u8, 144, 145] {
+        assert!(icmp_types.contains(&t), "no ICMPv6 type {t}: {icmp_types:?}");
+    }
 }

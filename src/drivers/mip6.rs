@@ -115,6 +115,30 @@ pub fn walk(pkt: &[u8]) -> Option<Walk> {
     })
 }
 
+/// Offset of the Next Header field that names the header at `upper_offset`
+/// (the fixed header's, or the last extension header's).
+fn next_header_field_of(packet: &[u8], upper_offset: usize) -> Option<usize> {
+    if upper_offset == ipv6::HEADER_LEN {
+        return Some(6);
+    }
+    let mut at = ipv6::HEADER_LEN;
+    loop {
+        // Every extension header the walk accepted starts with Next Header
+        // and a length in 8-octet units after the first 8.
+        let len = usize::from(*packet.get(at.checked_add(1)?)?)
+            .checked_add(1)?
+            .checked_mul(8)?;
+        let next = at.checked_add(len)?;
+        if next == upper_offset {
+            return Some(at);
+        }
+        if next > upper_offset {
+            return None;
+        }
+        at = next;
+    }
+}
+
 fn plain_packet(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, body: &[u8]) -> Option<Vec<u8>> {
     let payload_len = u16::try_from(body.len()).ok()?;
     let mut buf = vec![0u8; ipv6::HEADER_LEN];
@@ -479,6 +503,29 @@ pub struct MnNode {
     out: VecDeque<Action>,
 }
 
+/// An ICMPv6 Parameter Problem (type 4) or Destination Unreachable (type 1)
+/// whose quoted packet carried a Mobility Header: the quoted destination,
+/// the peer that refused it.
+fn quoted_mobility_error(pkt: &[u8], w: &Walk) -> Option<Ipv6Addr> {
+    let icmp = pkt.get(w.upper_offset..w.len)?;
+    let ty = *icmp.first()?;
+    if !(ty == 4 || ty == 1) {
+        return None;
+    }
+    if ip::pseudo_header_checksum(w.src, w.dst, 58, icmp) != 0 {
+        return None;
+    }
+    let quoted = icmp.get(8..)?;
+    // The quote may be cut short: read the fixed header and walk what is there.
+    let dst = addr_at(quoted, 24)?;
+    let q = walk(quoted);
+    let mh = match q {
+        Some(q) => q.upper == IpProtocol::MOBILITY.0,
+        None => quoted.get(6) == Some(&IpProtocol::MOBILITY.0),
+    };
+    mh.then_some(dst)
+}
+
 /// The router address the drivers use for `link` in synthesised router
 /// advertisements (a link-local address unique per link).
 pub fn router_of(link: LinkId) -> Ipv6Addr {
@@ -714,6 +761,14 @@ impl MnNode {
 
     fn inner(&mut self, now: Duration, pkt: &[u8], path: Path) {
         let Some(w) = walk(pkt) else { return };
+        if w.upper == IpProtocol::ICMPV6.0
+            && let Some(peer) = quoted_mobility_error(pkt, &w)
+        {
+            // MIPSOCK's forwarding-plane hint: the peer does not support
+            // Mobile IPv6 (RFC 6275 §11.3.5).
+            self.mn.handle_icmp_error(now, peer);
+            return;
+        }
         if w.upper == IpProtocol::MOBILITY.0 || w.upper == IpProtocol::ICMPV6.0 {
             if let Some(rx) = rx_of(&w, pkt, path == Path::Tunnelled) {
                 let _ = self.mn.handle_datagram(now, &rx);
@@ -841,6 +896,8 @@ impl Endpoint for MnNode {
 pub struct CnNode {
     cn: Correspondent<ChaCha20Rng>,
     addr: Ipv6Addr,
+    mobile_ipv6: bool,
+    parameter_problems: u64,
     bindings: BTreeMap<Ipv6Addr, Ipv6Addr>,
     answered_direct: u64,
     answered_ro: u64,
@@ -861,6 +918,8 @@ impl CnNode {
         Ok(Self {
             cn: Correspondent::new(cfg, ChaCha20Rng::seed_from_u64(seed), Duration::ZERO)?,
             addr,
+            mobile_ipv6: true,
+            parameter_problems: 0,
             bindings: BTreeMap::new(),
             answered_direct: 0,
             answered_ro: 0,
@@ -872,6 +931,43 @@ impl CnNode {
     /// The correspondent machine.
     pub fn machine(&self) -> &Correspondent<ChaCha20Rng> {
         &self.cn
+    }
+
+    /// Makes this node an IPv6 host without Mobile IPv6 (builder style): it
+    /// answers every Mobility Header with an ICMPv6 Parameter Problem, code 1
+    /// (unrecognised Next Header, RFC 4443 §3.4), as RFC 6275 §9.2 expects of
+    /// such a node, and drops packets with a Home Address option the same
+    /// way.
+    #[must_use]
+    pub fn without_mobile_ipv6(mut self) -> Self {
+        self.mobile_ipv6 = false;
+        self
+    }
+
+    /// ICMPv6 Parameter Problems sent (without Mobile IPv6).
+    pub fn parameter_problems(&self) -> u64 {
+        self.parameter_problems
+    }
+
+    /// RFC 4443 §3.4: a Parameter Problem (code 1) pointing at the Next
+    /// Header field that named the Mobility Header, quoting as much of the
+    /// packet as fits in the minimum MTU.
+    fn parameter_problem(&mut self, packet: &[u8], w: &Walk) {
+        let Some(pointer) = next_header_field_of(packet, w.upper_offset) else {
+            return;
+        };
+        let quote = packet.get(..w.len.min(1280 - 48)).unwrap_or_default();
+        let mut icmp = vec![4u8, 1, 0, 0];
+        icmp.extend_from_slice(&u32::try_from(pointer).unwrap_or(0).to_be_bytes());
+        icmp.extend_from_slice(quote);
+        let ck = ip::pseudo_header_checksum(self.addr, w.src, 58, &icmp);
+        if let Some(f) = icmp.get_mut(2..4) {
+            f.copy_from_slice(&ck.to_be_bytes());
+        }
+        if let Some(p) = plain_packet(self.addr, w.src, 58, &icmp) {
+            self.parameter_problems = self.parameter_problems.saturating_add(1);
+            transmit(&mut self.out, p);
+        }
     }
 
     /// Echo requests answered: (without, with a type 2 routing header).
@@ -940,6 +1036,14 @@ impl Endpoint for CnNode {
             return;
         }
         let is_mh = w.upper == IpProtocol::MOBILITY.0;
+        if !self.mobile_ipv6 {
+            if is_mh {
+                self.parameter_problem(packet, &w);
+            } else if w.hao.is_none() {
+                self.echo(packet);
+            }
+            return;
+        }
         if let Some(home) = w.hao {
             let mut buf = packet.get(..w.len).unwrap_or_default().to_vec();
             let bindings = &self.bindings;
@@ -995,6 +1099,11 @@ pub struct WorldConfig {
     pub ping_interval: Duration,
     /// Whether the mobile node runs route optimisation.
     pub route_optimisation: bool,
+    /// Whether the mobile node is configured with its home agent (else it
+    /// discovers it with DHAAD).
+    pub home_agent_known: bool,
+    /// Whether the correspondent supports Mobile IPv6.
+    pub correspondent_mobile_ipv6: bool,
 }
 
 impl Default for WorldConfig {
@@ -1007,6 +1116,8 @@ impl Default for WorldConfig {
             duplicate: 0.0,
             ping_interval: Duration::from_millis(500),
             route_optimisation: true,
+            home_agent_known: true,
+            correspondent_mobile_ipv6: true,
         }
     }
 }
@@ -1105,12 +1216,13 @@ impl Mip6World {
         );
         sim.add_iface(ha, Some(home), &[HA]);
         let cn_seed = sim.derive_seed();
-        let cn = sim.add_node(
-            "correspondent",
-            CnNode::new(CN, CnConfig::default(), cn_seed).expect("valid CN config"),
-        );
+        let mut cn_node = CnNode::new(CN, CnConfig::default(), cn_seed).expect("valid CN config");
+        if !cfg.correspondent_mobile_ipv6 {
+            cn_node = cn_node.without_mobile_ipv6();
+        }
+        let cn = sim.add_node("correspondent", cn_node);
         sim.add_iface(cn, Some(cnl), &[CN]);
-        let mut mcfg = MnConfig::new(HOA, 64, Some(HA));
+        let mut mcfg = MnConfig::new(HOA, 64, cfg.home_agent_known.then_some(HA));
         mcfg.route_optimisation = cfg.route_optimisation;
         let mn_seed = sim.derive_seed();
         let mn = sim.add_node(
