@@ -344,6 +344,67 @@ fn parameter_problems_and_dhaad_dissect_cleanly_in_tshark() {
     assert!(errs.is_empty(), "{}", errs.join("\n"));
     // Parameter Problem (RFC 4443), DHAAD request and reply (RFC 6275 §6.5-6.6).
     for t in [4u8, 144, 145] {
-        assert!(icmp_types.contains(&t), "no ICMPv6 type {t}: {icmp_types:?}");
+        assert!(
+            icmp_types.contains(&t),
+            "no ICMPv6 type {t}: {icmp_types:?}"
+        );
     }
+}
+
+#[test]
+fn a_mobile_router_carries_its_mobile_network_through_the_tunnel() {
+    use mobsim::net::toy::UdpPinger;
+    let mut w = Mip6World::new(&WorldConfig {
+        mobile_router: true,
+        ..lossy(21)
+    });
+    let (net, host) = w.mobile_network.unwrap();
+    w.sim.run_until(secs(1)).unwrap();
+    w.move_mn(1);
+    let start = w.sim.now();
+    w.sim
+        .run_until_cond(start + secs(90), |s| {
+            s.endpoint::<mobsim::drivers::mip6::MnNode>(w_mn(s))
+                .unwrap()
+                .home_binding()
+                .is_some()
+        })
+        .unwrap();
+    assert_eq!(w.mn().home_binding(), Some((HA, COA_A)));
+    // RFC 3963 §6.2: the home agent routes the registered prefix to the
+    // mobile router's care-of address.
+    assert!(w.ha().events().iter().any(|(_, e)| matches!(
+        e,
+        FwdEvent::PrefixRouteAdded { prefix, len: 64, home, care_of }
+            if *prefix == MNP && *home == HOA && *care_of == COA_A
+    )));
+    let replies_before = w.sim.endpoint::<UdpPinger>(host).unwrap().replies();
+    w.sim.run_for(secs(10)).unwrap();
+    let replies_after = w.sim.endpoint::<UdpPinger>(host).unwrap().replies();
+    // 40 requests in 10 s over two lossy hops each way: most come back.
+    assert!(
+        replies_after - replies_before > 10,
+        "{replies_before} -> {replies_after}"
+    );
+    let f = w.mn().forwarded();
+    assert!(f.outbound > 0 && f.inbound > 0, "{f:?}");
+    assert!(w.ha().stats().tunnelled_in > 0 && w.ha().stats().tunnelled_out > 0);
+    // The capture of every link, mobile network included, dissects cleanly
+    // and shows the Mobile Network Prefix option in the Binding Update.
+    let mut links = w.links.to_vec();
+    links.push(net);
+    let packets = tshark::dissect(&w.sim.pcapng(&links), &[]).unwrap();
+    let mut errs = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        let probs = tshark::problems(p);
+        if !probs.is_empty() {
+            errs.push(format!("packet {i}: {probs:?}"));
+        }
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    let prefixes: BTreeSet<String> = packets
+        .iter()
+        .flat_map(|p| strings(p, "mip6.nemo.mnp.mnp"))
+        .collect();
+    assert!(prefixes.contains(&MNP.to_string()), "{prefixes:?}");
 }

@@ -50,7 +50,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use crate::net::ip;
-use crate::net::toy::{ECHO_PORT, PINGER_PORT};
+use crate::net::toy::{ECHO_PORT, PINGER_PORT, UdpPinger};
 use crate::net::{Action, Endpoint, IfaceId, LinkConfig, LinkEvent, LinkId, NodeId, Router, Sim};
 
 /// Hop limit of the packets the drivers originate and of tunnel headers.
@@ -295,6 +295,8 @@ pub struct HaNode {
     addr: Ipv6Addr,
     anycast: Vec<Ipv6Addr>,
     bindings: BTreeMap<Ipv6Addr, Ipv6Addr>,
+    /// NEMO: mobile network prefix → care-of address of its mobile router.
+    prefix_routes: Vec<(Ipv6Addr, u8, Ipv6Addr)>,
     dad: Vec<(Duration, Ipv6Addr)>,
     out: VecDeque<Action>,
     events: Vec<(Duration, FwdEvent)>,
@@ -319,6 +321,7 @@ impl HaNode {
             ha: HomeAgent::new(cfg, ChaCha20Rng::seed_from_u64(seed), Duration::ZERO)?,
             addr,
             bindings: BTreeMap::new(),
+            prefix_routes: Vec::new(),
             dad: Vec::new(),
             out: VecDeque::new(),
             events: Vec::new(),
@@ -363,6 +366,20 @@ impl HaNode {
                 FwdEvent::DadRequest { home } => {
                     self.dad.push((now.saturating_add(DAD_TIME), home));
                 }
+                FwdEvent::PrefixRouteAdded {
+                    prefix,
+                    len,
+                    care_of,
+                    ..
+                } => {
+                    self.prefix_routes
+                        .retain(|(p, l, _)| !(*p == prefix && *l == len));
+                    self.prefix_routes.push((prefix, len, care_of));
+                }
+                FwdEvent::PrefixRouteRemoved { prefix, len } => {
+                    self.prefix_routes
+                        .retain(|(p, l, _)| !(*p == prefix && *l == len));
+                }
                 _ => {}
             }
         }
@@ -378,8 +395,15 @@ impl Endpoint for HaNode {
         if w.dst == self.addr && w.upper == IpProtocol::IPV6.0 {
             let mut buf = packet.to_vec();
             let bindings = &self.bindings;
+            let routes = &self.prefix_routes;
+            // A reverse-tunnelled packet comes from a home address or (NEMO,
+            // RFC 3963 §6.1) from a mobile network prefix, through the
+            // care-of address registered for it.
             match transform::ha_tunnel_input(&mut buf, w.len, |inner_src, outer_src| {
                 bindings.get(inner_src) == Some(outer_src)
+                    || routes
+                        .iter()
+                        .any(|(p, l, c)| c == outer_src && ip::in_prefix(*inner_src, *p, *l))
             }) {
                 Ok(n) => {
                     buf.truncate(n);
@@ -393,10 +417,15 @@ impl Endpoint for HaNode {
                 // Refusals are counted by the machine.
                 let _ = self.ha.handle_datagram(now, &rx);
             }
-        } else if let Some(coa) = self.bindings.get(&w.dst).copied()
-            && let Some(p) = packet
-                .get(..w.len)
-                .and_then(|p| encapsulated(p, self.addr, coa))
+        } else if let Some(coa) = self.bindings.get(&w.dst).copied().or_else(|| {
+            self.prefix_routes
+                .iter()
+                .filter(|(p, l, _)| ip::in_prefix(w.dst, *p, *l))
+                .max_by_key(|(_, l, _)| *l)
+                .map(|(_, _, c)| *c)
+        }) && let Some(p) = packet
+            .get(..w.len)
+            .and_then(|p| encapsulated(p, self.addr, coa))
         {
             self.stats.tunnelled_out = self.stats.tunnelled_out.saturating_add(1);
             transmit(&mut self.out, p);
@@ -501,6 +530,20 @@ pub struct MnNode {
     movements: Vec<(Duration, Movement)>,
     events: Vec<(Duration, FwdEvent)>,
     out: VecDeque<Action>,
+    /// Mobile router: the mobile network behind interface 1.
+    mobile_network: Option<(Ipv6Addr, u8)>,
+    forwarded: RouterStats,
+}
+
+/// What a mobile router forwarded for its mobile network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouterStats {
+    /// From the mobile network, sent on (reverse-tunnelled when away).
+    pub outbound: u64,
+    /// Into the mobile network (from the home agent's tunnel when away).
+    pub inbound: u64,
+    /// Dropped: away from home without a usable home binding.
+    pub no_path: u64,
 }
 
 /// An ICMPv6 Parameter Problem (type 4) or Destination Unreachable (type 1)
@@ -577,7 +620,59 @@ impl MnNode {
             movements: Vec::new(),
             events: Vec::new(),
             out: VecDeque::new(),
+            mobile_network: None,
+            forwarded: RouterStats::default(),
         })
+    }
+
+    /// Makes this node a mobile router (builder style) for the mobile
+    /// network `prefix/len` on its interface 1: packets from the mobile
+    /// network are forwarded (reverse-tunnelled through the home agent while
+    /// away, RFC 3963 §5.5) and packets for it that arrive through the tunnel
+    /// are forwarded onto it. The machine's configuration decides whether
+    /// the prefix is registered explicitly or implicitly.
+    #[must_use]
+    pub fn with_mobile_network(mut self, prefix: Ipv6Addr, len: u8) -> Self {
+        self.mobile_network = Some((prefix, len));
+        self
+    }
+
+    /// What the mobile router forwarded.
+    pub fn forwarded(&self) -> RouterStats {
+        self.forwarded
+    }
+
+    fn in_mobile_network(&self, a: Ipv6Addr) -> bool {
+        self.mobile_network
+            .is_some_and(|(p, l)| ip::in_prefix(a, p, l))
+    }
+
+    /// Mobile router: a packet from the mobile network goes out.
+    fn forward_out(&mut self, packet: &[u8]) {
+        let out = if self.at_home {
+            Some(packet.to_vec())
+        } else if let Some((ha, coa)) = self.home_bul {
+            encapsulated(packet, coa, ha)
+        } else {
+            None
+        };
+        match out {
+            Some(p) => {
+                self.forwarded.outbound = self.forwarded.outbound.saturating_add(1);
+                transmit(&mut self.out, p);
+            }
+            None => self.forwarded.no_path = self.forwarded.no_path.saturating_add(1),
+        }
+    }
+
+    /// Mobile router: a packet for the mobile network goes onto it.
+    fn forward_in(&mut self, packet: Vec<u8>) {
+        self.forwarded.inbound = self.forwarded.inbound.saturating_add(1);
+        self.out.push_back(Action::Transmit {
+            iface: IfaceId(1),
+            next_hop: None,
+            packet,
+        });
     }
 
     /// The mobile node machine.
@@ -791,16 +886,30 @@ impl MnNode {
 }
 
 impl Endpoint for MnNode {
-    fn handle_packet(&mut self, now: Duration, _iface: IfaceId, packet: &[u8]) {
+    fn handle_packet(&mut self, now: Duration, iface: IfaceId, packet: &[u8]) {
         let Some(w) = walk(packet) else { return };
         let mut buf = packet.get(..w.len).unwrap_or_default().to_vec();
+        if iface == IfaceId(1) {
+            if self.mobile_network.is_some() && w.dst != self.home {
+                self.forward_out(&buf);
+            }
+            return;
+        }
         if w.upper == IpProtocol::IPV6.0 {
             let Some((ha, _)) = self.home_bul else { return };
             let home = self.home;
-            if let Ok(n) = transform::mn_tunnel_input(&mut buf, w.len, ha, |d| *d == home) {
+            let mnp = self.mobile_network;
+            let ours =
+                |d: &Ipv6Addr| *d == home || mnp.is_some_and(|(p, l)| ip::in_prefix(*d, p, l));
+            if let Ok(n) = transform::mn_tunnel_input(&mut buf, w.len, ha, ours) {
                 buf.truncate(n);
-                self.inner(now, &buf, Path::Tunnelled);
+                match walk(&buf).map(|x| x.dst) {
+                    Some(d) if d != home && self.in_mobile_network(d) => self.forward_in(buf),
+                    _ => self.inner(now, &buf, Path::Tunnelled),
+                }
             }
+        } else if w.dst != self.home && self.in_mobile_network(w.dst) {
+            self.forward_in(buf);
         } else if w.rh2.is_some() {
             if w.upper == IpProtocol::MOBILITY.0 {
                 // Signalling (a Binding Acknowledgement) goes to the machine
@@ -1104,6 +1213,10 @@ pub struct WorldConfig {
     pub home_agent_known: bool,
     /// Whether the correspondent supports Mobile IPv6.
     pub correspondent_mobile_ipv6: bool,
+    /// Make the mobile node a mobile router (RFC 3963, explicit mode) for
+    /// the mobile network 2001:db8:99::/64, with a host behind it that pings
+    /// the correspondent.
+    pub mobile_router: bool,
 }
 
 impl Default for WorldConfig {
@@ -1118,6 +1231,7 @@ impl Default for WorldConfig {
             route_optimisation: true,
             home_agent_known: true,
             correspondent_mobile_ipv6: true,
+            mobile_router: false,
         }
     }
 }
@@ -1138,6 +1252,9 @@ pub struct Mip6World {
     pub ha: NodeId,
     /// The correspondent.
     pub cn: NodeId,
+    /// With [`WorldConfig::mobile_router`]: the mobile network's link and
+    /// the host on it (a [`UdpPinger`] towards the correspondent).
+    pub mobile_network: Option<(LinkId, NodeId)>,
     mn_iface: IfaceId,
 }
 
@@ -1163,6 +1280,12 @@ pub mod addrs {
     pub const CN_PREFIX: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 0);
     /// The correspondent.
     pub const CN: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 0xc);
+    /// The mobile network prefix (mobile router worlds).
+    pub const MNP: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x99, 0, 0, 0, 0, 0);
+    /// The mobile router's address on its mobile network.
+    pub const MR_INGRESS: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x99, 0, 0, 0, 0, 1);
+    /// The host on the mobile network.
+    pub const HOST: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x99, 0, 0, 0, 0, 0x10);
 }
 
 impl Mip6World {
@@ -1198,7 +1321,9 @@ impl Mip6World {
                 .route(HOME_PREFIX, 64, IfaceId(0), None)
                 .route(PREFIX_A, 64, IfaceId(1), None)
                 .route(PREFIX_B, 64, IfaceId(2), None)
-                .route(CN_PREFIX, 64, IfaceId(3), None),
+                .route(CN_PREFIX, 64, IfaceId(3), None)
+                // The mobile network is reached through its home agent.
+                .route(MNP, 64, IfaceId(0), Some(HA)),
         );
         for (l, p) in [
             (home, HOME_PREFIX),
@@ -1210,9 +1335,17 @@ impl Mip6World {
             sim.add_router_iface(router, Some(l), &[router_addr]);
         }
         let ha_seed = sim.derive_seed();
+        let mut ha_cfg = HaConfig::new(HA, HOME_PREFIX, 64);
+        if cfg.mobile_router {
+            ha_cfg.nemo = true;
+            ha_cfg.mobile_routers = vec![mip6_proto::ha::MobileRouter {
+                home: HOA,
+                prefixes: vec![(MNP, 64)],
+            }];
+        }
         let ha = sim.add_node(
             "home-agent",
-            HaNode::new(HaConfig::new(HA, HOME_PREFIX, 64), ha_seed).expect("valid HA config"),
+            HaNode::new(ha_cfg, ha_seed).expect("valid HA config"),
         );
         sim.add_iface(ha, Some(home), &[HA]);
         let cn_seed = sim.derive_seed();
@@ -1224,12 +1357,34 @@ impl Mip6World {
         sim.add_iface(cn, Some(cnl), &[CN]);
         let mut mcfg = MnConfig::new(HOA, 64, cfg.home_agent_known.then_some(HA));
         mcfg.route_optimisation = cfg.route_optimisation;
+        if cfg.mobile_router {
+            mcfg.mobile_router = Some(vec![(MNP, 64)]);
+        }
         let mn_seed = sim.derive_seed();
+        let mut node = MnNode::new(mcfg, mn_seed, CN, cfg.ping_interval).expect("valid MN config");
+        if cfg.mobile_router {
+            node = node.with_mobile_network(MNP, 64);
+        }
         let mn = sim.add_node(
-            "mobile-node",
-            MnNode::new(mcfg, mn_seed, CN, cfg.ping_interval).expect("valid MN config"),
+            if cfg.mobile_router {
+                "mobile-router"
+            } else {
+                "mobile-node"
+            },
+            node,
         );
         let mn_iface = sim.add_iface(mn, Some(home), &[HOA]);
+        let mobile_network = cfg.mobile_router.then(|| {
+            let net = sim.add_link(LinkConfig::new("mobile-net").delay(ms(1)).prefix(MNP, 64));
+            sim.add_router_iface(mn, Some(net), &[MR_INGRESS]);
+            let host = sim.add_node(
+                "host",
+                UdpPinger::new(HOST, CN, cfg.ping_interval.max(ms(100)), 100_000),
+            );
+            sim.add_iface(host, Some(net), &[HOST]);
+            sim.capture(net);
+            (net, host)
+        });
         for l in [home, va, vb, cnl] {
             sim.capture(l);
         }
@@ -1239,6 +1394,7 @@ impl Mip6World {
             mn,
             ha,
             cn,
+            mobile_network,
             mn_iface,
         }
     }
