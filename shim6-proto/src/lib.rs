@@ -80,6 +80,7 @@ pub mod backoff;
 pub mod config;
 pub mod context;
 pub mod ctag;
+pub mod dataplane;
 pub mod endpoint;
 pub mod error;
 pub mod event;
