@@ -81,18 +81,19 @@ use rand_core::CryptoRng;
 use crate::backoff;
 use crate::config::{
     I1_RETRIES_MAX, I1_TIMEOUT, I2_RETRIES_MAX, I2_TIMEOUT, I2bis_RETRIES_MAX, I2bis_TIMEOUT,
-    ICMP_HOLDDOWN_TIME, NO_R1_HOLDDOWN_TIME, VALIDATOR_MIN_LIFETIME,
+    ICMP_HOLDDOWN_TIME, MAX_UPDATE_TIMEOUT, NO_R1_HOLDDOWN_TIME, UPDATE_TIMEOUT,
+    VALIDATOR_MIN_LIFETIME,
 };
 use crate::context::{Action, ContextState, Trigger, step};
 use crate::ctag::{ContextTagAllocator, CtagConfig};
 use crate::error::ConfigError;
 use crate::event::{Clock, ContextInfo, Event, OutQueue, Output, RxDatagram, is_unicast};
-use crate::locators::{LocalIdentity, LocatorError, verify_peer_locators};
+use crate::locators::{IdentityError, LocalIdentity, LocatorError, verify_peer_locators};
 use crate::timer::TimerHeap;
 use crate::validator::{R1Input, R1bisInput, ValidatorKeys};
 use crate::wire::{
-    self, ContextTag, ControlRepr, LocatorList, Locators, Message, MessageType, NO_NEXT_HEADER,
-    OptionRepr, OptionType, OptionValue, Options, PayloadRepr, Shim6Packet,
+    self, ContextTag, ControlRepr, LocatorList, LocatorPreferences, Locators, Message, MessageType,
+    NO_NEXT_HEADER, OptionRepr, OptionType, OptionValue, Options, PayloadRepr, Shim6Packet,
 };
 
 /// Configuration of a [`Shim6Host`].
@@ -164,6 +165,17 @@ pub enum Dropped {
     NotDelivered(ContextState),
     /// A message this host does not act on (Error, unknown types).
     Unsupported(MessageType),
+    /// A control message for a known tag from outside Ls(peer) or to
+    /// outside Ls(local): a stale context; an R1bis was sent (§10.4).
+    NotInContextLocators,
+    /// Locator Preferences for another generation than the peer's list
+    /// (§10.4, Error Code 3).
+    GenerationMismatch,
+    /// Locator Preferences whose element count is not the number of
+    /// locators (§10.4, Error Code 4).
+    LocatorCount,
+    /// An Update Acknowledgement for no outstanding Update Request.
+    StaleAck,
 }
 
 /// Messages per type.
@@ -274,6 +286,9 @@ pub enum ApiError {
     /// Too many identities, or one with the same ULID exists.
     #[error("identity refused")]
     Identity,
+    /// The new locators or preferences do not verify (nothing changed).
+    #[error("locators refused: {0}")]
+    Locators(IdentityError),
 }
 
 /// What starts an establishment (RFC 5533 §7.7).
@@ -308,6 +323,8 @@ enum TimerKind {
     Holddown,
     /// Idle garbage collection.
     Idle,
+    /// Update Request retransmission.
+    Update,
 }
 
 #[derive(Debug, Clone)]
@@ -331,6 +348,19 @@ struct Context {
     idle_timer: u64,
     last_used: Duration,
     installed: bool,
+    /// The peer's PDS (from I2, I2bis, R2 or an Update Request), for
+    /// verifying later updates that omit it.
+    peer_pds: Vec<u8>,
+    /// The peer's Locator List Generation and the number of locators in
+    /// that list.
+    peer_generation: u32,
+    peer_list_len: usize,
+    /// The peer's Locator Preferences: generation, Element Len, elements.
+    peer_prefs: Option<(u32, u8, Vec<u8>)>,
+    /// The outstanding Update Request's nonce.
+    update_nonce: Option<u32>,
+    update_retx: u32,
+    update_timer: u64,
 }
 
 impl Context {
@@ -355,6 +385,7 @@ impl Context {
         match k {
             TimerKind::Retransmit | TimerKind::Holddown => self.timer,
             TimerKind::Idle => self.idle_timer,
+            TimerKind::Update => self.update_timer,
         }
     }
 }
@@ -418,6 +449,15 @@ fn locator_options<'a, S>(id: &'a LocalIdentity<S>, v: &mut Vec<OptionRepr<'a>>)
     v.push(OptionRepr::new(OptionValue::CgaParameters(id.pds())));
     if let Some(s) = id.signature() {
         v.push(OptionRepr::new(OptionValue::CgaSignature(s)));
+    }
+    if let Some((element_len, elements)) = id.preferences() {
+        v.push(OptionRepr::new(OptionValue::LocatorPreferences(
+            LocatorPreferences {
+                generation: id.generation(),
+                element_len,
+                elements,
+            },
+        )));
     }
 }
 
@@ -712,6 +752,168 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         Ok(())
     }
 
+    /// Replaces the locators of the local identity `local_ulid` (§10.1):
+    /// a new random generation, CGA-method locators signed again; every
+    /// context of the identity that has CT(peer) (ESTABLISHED, I2BIS-SENT)
+    /// sends an Update Request (a new Request Nonce, abandoning any
+    /// outstanding one, §10.3), retransmitted until acknowledged. Contexts
+    /// still being established send the new list in their next I2/I2bis.
+    /// Returns the number of Update Requests started.
+    ///
+    /// # Errors
+    /// [`ApiError::UnknownUlid`]; [`ApiError::Locators`] when a locator
+    /// verifies neither as an HBA set member nor by a CGA signature (then
+    /// nothing changes).
+    pub fn update_locators(
+        &mut self,
+        now: Duration,
+        local_ulid: Ipv6Addr,
+        locators: Vec<crate::wire::Locator>,
+    ) -> Result<usize, ApiError> {
+        let now = self.clock.advance(now);
+        let ident = self
+            .ids
+            .iter_mut()
+            .find(|i| i.ulid() == local_ulid)
+            .ok_or(ApiError::UnknownUlid)?;
+        ident
+            .set_locators(&mut self.rng, locators)
+            .map_err(ApiError::Locators)?;
+        let n = self.start_updates(now, local_ulid, true);
+        self.purge_timers();
+        Ok(n)
+    }
+
+    /// Sets the Locator Preferences of identity `local_ulid` (Element Len
+    /// and one element per locator, §5.15.3) and sends them in an Update
+    /// Request on each of its contexts, as [`Shim6Host::update_locators`].
+    ///
+    /// # Errors
+    /// [`ApiError::UnknownUlid`]; [`ApiError::Locators`] for a bad count.
+    pub fn update_preferences(
+        &mut self,
+        now: Duration,
+        local_ulid: Ipv6Addr,
+        element_len: u8,
+        elements: Vec<u8>,
+    ) -> Result<usize, ApiError> {
+        let now = self.clock.advance(now);
+        let ident = self
+            .ids
+            .iter_mut()
+            .find(|i| i.ulid() == local_ulid)
+            .ok_or(ApiError::UnknownUlid)?;
+        ident
+            .set_preferences(Some((element_len, elements)))
+            .map_err(ApiError::Locators)?;
+        let n = self.start_updates(now, local_ulid, false);
+        self.purge_timers();
+        Ok(n)
+    }
+
+    /// The peer's Locator Preferences on the context whose CT(local) is
+    /// `tag`: generation, Element Len, elements.
+    pub fn peer_preferences(&self, tag: ContextTag) -> Option<(u32, u8, &[u8])> {
+        let c = self
+            .by_ct_local
+            .get(&tag)
+            .and_then(|id| self.contexts.get(id))?;
+        c.peer_prefs
+            .as_ref()
+            .map(|(g, l, e)| (*g, *l, e.as_slice()))
+    }
+
+    /// Whether the context whose CT(local) is `tag` has an Update Request
+    /// outstanding.
+    pub fn update_pending(&self, tag: ContextTag) -> bool {
+        self.by_ct_local
+            .get(&tag)
+            .and_then(|id| self.contexts.get(id))
+            .is_some_and(|c| c.update_nonce.is_some())
+    }
+
+    fn start_updates(&mut self, now: Duration, local_ulid: Ipv6Addr, list_changed: bool) -> usize {
+        let locators: Vec<Ipv6Addr> = self
+            .identity(local_ulid)
+            .map(|i| i.locators().iter().map(|l| l.addr).collect())
+            .unwrap_or_default();
+        let ids: Vec<Id> = self
+            .contexts
+            .iter()
+            .filter(|(_, c)| c.local_ulid == local_ulid)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut n = 0usize;
+        for id in ids {
+            let nonce = self.rng.next_u32();
+            let Some(c) = self.contexts.get_mut(&id) else {
+                continue;
+            };
+            if list_changed && !locators.contains(&c.lp_local) {
+                c.lp_local = c.local_ulid;
+                if c.installed {
+                    let info = c.info();
+                    self.out.event(Event::ContextUpdated(info));
+                }
+            }
+            if !matches!(c.state, ContextState::Established | ContextState::I2bisSent) {
+                continue;
+            }
+            c.update_nonce = Some(nonce);
+            c.update_retx = 0;
+            self.send_update(id);
+            self.arm_update(id, now);
+            n = n.saturating_add(1);
+        }
+        n
+    }
+
+    fn arm_update(&mut self, id: Id, now: Duration) {
+        let Some(c) = self.contexts.get_mut(&id) else {
+            return;
+        };
+        //= https://www.rfc-editor.org/rfc/rfc5533#section-10.2
+        //# The binary exponential backoff stops at MAX_UPDATE_TIMEOUT.
+        let d = if self.cfg.jitter {
+            backoff::retransmit_timeout(
+                UPDATE_TIMEOUT,
+                c.update_retx,
+                Some(MAX_UPDATE_TIMEOUT),
+                &mut self.rng,
+            )
+        } else {
+            backoff::backed_off(UPDATE_TIMEOUT, c.update_retx, Some(MAX_UPDATE_TIMEOUT))
+        };
+        c.update_timer = self
+            .timers
+            .arm(now.saturating_add(d), (id, TimerKind::Update));
+    }
+
+    fn on_update_timer(&mut self, id: Id, now: Duration) {
+        let Some(c) = self.contexts.get_mut(&id) else {
+            return;
+        };
+        c.update_timer = 0;
+        if c.update_nonce.is_none()
+            || !matches!(c.state, ContextState::Established | ContextState::I2bisSent)
+        {
+            return;
+        }
+        //= https://www.rfc-editor.org/rfc/rfc5533#section-10.2
+        //# Should there be no response, the retransmissions continue forever.
+        c.update_retx = c.update_retx.saturating_add(1);
+        self.send_update(id);
+        self.arm_update(id, now);
+    }
+
+    fn send_update(&mut self, id: Id) {
+        let built = self.context_message(id, true, |c| Message::UpdateRequest {
+            context_tag: c.ct_peer.unwrap_or_default(),
+            request_nonce: c.update_nonce.unwrap_or_default(),
+        });
+        self.queue(built);
+    }
+
     // ---- inputs ----
 
     /// Takes a received Shim6 header (control message, or payload
@@ -795,7 +997,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 responder_nonce,
             } => self.on_r1bis(now, rx, &repr.options, packet_context_tag, responder_nonce),
             ref m => match m.receiver_context_tag() {
-                Some(tag) => self.on_tagged(now, rx, tag, Some(t)),
+                Some(tag) => self.on_tagged(now, rx, tag, Some((m, &repr.options))),
                 None => self.drop(Dropped::Unsupported(t)),
             },
         }
@@ -1033,7 +1235,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 if let Err(e) = self.ensure_ct_local(id) {
                     return self.drop(e);
                 }
-                self.record_peer(id, tag, ls, rx);
+                self.record_peer(id, tag, ls, rx, opts);
                 self.resolve_confusion(id);
                 if tr.next == ContextState::Established {
                     self.enter_established(id, now);
@@ -1079,7 +1281,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             Ok(ls) => ls,
             Err(e) => return self.drop(Dropped::BadLocators(e)),
         };
-        self.record_peer(id, tag, ls, rx);
+        self.record_peer(id, tag, ls, rx, opts);
         self.resolve_confusion(id);
         self.enter_established(id, now);
         Ok(())
@@ -1138,15 +1340,30 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
     }
 
     /// A payload extension header (`msg` None) or a control message of
-    /// types 64-127 carrying the receiver's context tag.
+    /// types 64-127 carrying the receiver's context tag (§12.2, §10.4,
+    /// §10.5).
     fn on_tagged(
         &mut self,
         now: Duration,
         rx: &RxDatagram<'_>,
         tag: ContextTag,
-        msg: Option<MessageType>,
+        msg: Option<(&Message<'_>, &Options<'_>)>,
     ) -> Result<(), Dropped> {
-        let id = self.by_ct_local.get(&tag).copied();
+        let mut id = self.by_ct_local.get(&tag).copied();
+        // §10.4, §10.5: a control message from outside Ls(peer) / to
+        // outside Ls(local) comes from a stale context that happens to use
+        // this tag: answer as if there were no context.
+        if msg.is_some()
+            && let Some(i) = id
+            && !self.contexts.get(&i).is_some_and(|c| {
+                c.ls_peer.contains(&rx.src)
+                    && self
+                        .identity(c.local_ulid)
+                        .is_some_and(|l| l.has_locator(rx.dst) || l.ulid() == rx.dst)
+            })
+        {
+            id = None;
+        }
         let state = id
             .and_then(|id| self.contexts.get(&id))
             .map_or(ContextState::Idle, |c| c.state);
@@ -1165,33 +1382,162 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                     responder_nonce: resp_nonce,
                 };
                 self.send(rx.dst, rx.src, m, &opts);
+                if msg.is_some() && self.by_ct_local.contains_key(&tag) {
+                    return self.drop(Dropped::NotInContextLocators);
+                }
                 Ok(())
             }
-            (Action::Process, Some(id)) => {
-                self.touch(id, now);
-                self.process_control(id, msg)
-            }
+            (Action::Process, Some(id)) => self.process_tagged(id, now, rx, msg),
             (Action::ProcessAndSendI2, Some(id)) => {
-                self.touch(id, now);
                 self.send_i2(id);
-                self.process_control(id, msg)
+                self.process_tagged(id, now, rx, msg)
             }
             (Action::ProcessAndSendI2bis, Some(id)) => {
-                self.touch(id, now);
                 self.send_i2bis(id);
-                self.process_control(id, msg)
+                self.process_tagged(id, now, rx, msg)
             }
             _ => self.drop(Dropped::Discarded(state)),
         }
     }
 
-    /// Control messages 64-127 for a context (Update, REAP): not handled
-    /// yet beyond keeping the context alive.
-    fn process_control(&mut self, _id: Id, msg: Option<MessageType>) -> Result<(), Dropped> {
+    /// The "process" of a payload or a control message 64-127 for a
+    /// context: Update Request (§10.4), Update Acknowledgement (§10.5);
+    /// REAP messages only keep the context alive.
+    fn process_tagged(
+        &mut self,
+        id: Id,
+        now: Duration,
+        rx: &RxDatagram<'_>,
+        msg: Option<(&Message<'_>, &Options<'_>)>,
+    ) -> Result<(), Dropped> {
         match msg {
-            None => Ok(()),
-            Some(t) => self.drop(Dropped::Unsupported(t)),
+            None => {
+                self.touch(id, now);
+                Ok(())
+            }
+            Some((Message::UpdateRequest { request_nonce, .. }, opts)) => {
+                self.on_update_request(id, now, rx, *request_nonce, opts)
+            }
+            Some((Message::UpdateAck { request_nonce, .. }, _)) => {
+                let Some(c) = self.contexts.get_mut(&id) else {
+                    return self.drop(Dropped::NoContext);
+                };
+                if c.update_nonce != Some(*request_nonce) {
+                    //= https://www.rfc-editor.org/rfc/rfc5533#section-10.5
+                    //# If the Request Nonce doesn't match the nonce for the last sent Update
+                    //# Request for the context, then the Update Acknowledgement is silently
+                    //# ignored.
+                    return self.drop(Dropped::StaleAck);
+                }
+                c.update_nonce = None;
+                c.update_timer = 0;
+                c.update_retx = 0;
+                c.last_used = now;
+                Ok(())
+            }
+            Some((m, _)) => {
+                self.touch(id, now);
+                self.drop(Dropped::Unsupported(m.msg_type()))
+            }
         }
+    }
+
+    /// §10.4: verify the new list (with the PDS of the message or of the
+    /// establishment), check the preferences against it, then record both
+    /// and acknowledge. Nothing is recorded unless everything verifies.
+    fn on_update_request(
+        &mut self,
+        id: Id,
+        now: Duration,
+        rx: &RxDatagram<'_>,
+        nonce: u32,
+        opts: &Options<'_>,
+    ) -> Result<(), Dropped> {
+        let Some(c) = self.contexts.get(&id) else {
+            return self.drop(Dropped::NoContext);
+        };
+        if c.ct_peer.is_none() {
+            // I2-SENT: CT(peer) unknown, nothing to acknowledge with; the
+            // I2 just sent will establish the context and the peer
+            // retransmits its request.
+            return self.drop(Dropped::Discarded(c.state));
+        }
+        let (list, pds, sig) = proof_of(opts);
+        let prefs = match opts.find(OptionType::LOCATOR_PREFERENCES).map(|o| o.value) {
+            Some(OptionValue::LocatorPreferences(p)) => Some(p),
+            _ => None,
+        };
+        let pds_used = pds.unwrap_or(&c.peer_pds);
+        let pds_opt = if pds_used.is_empty() {
+            None
+        } else {
+            Some(pds_used)
+        };
+        let new_list = match &list {
+            Some(l) => match verify_peer_locators(
+                c.peer_ulid,
+                Some(l),
+                pds_opt,
+                sig,
+                &self.cfg.key_limits,
+                self.cfg.max_peer_locators,
+            ) {
+                Ok(ls) => Some((ls, l.generation, l.locators.len())),
+                Err(e) => return self.drop(Dropped::BadLocators(e)),
+            },
+            None => {
+                if let Some(p) = pds
+                    && !crate::locators::pds_matches_ulid(&c.peer_ulid, p)
+                {
+                    return self.drop(Dropped::BadLocators(LocatorError::PdsNotForUlid));
+                }
+                None
+            }
+        };
+        let (generation, list_len) = new_list
+            .as_ref()
+            .map_or((c.peer_generation, c.peer_list_len), |(_, g, n)| (*g, *n));
+        if let Some(p) = &prefs {
+            if p.generation != generation {
+                return self.drop(Dropped::GenerationMismatch);
+            }
+            if p.count() != list_len {
+                return self.drop(Dropped::LocatorCount);
+            }
+        }
+        let ct_peer = c.ct_peer;
+        let keep_pds = pds.map(<[u8]>::to_vec);
+        let Some(c) = self.contexts.get_mut(&id) else {
+            return self.drop(Dropped::NoContext);
+        };
+        if let Some(p) = keep_pds {
+            c.peer_pds = p;
+        }
+        if let Some((ls, g, n)) = new_list {
+            c.peer_generation = g;
+            c.peer_list_len = n;
+            c.peer_prefs = None;
+            if !ls.contains(&c.lp_peer) {
+                // The locator in use is withdrawn: back to the ULID until
+                // REAP (RFC 5534) explores a better pair.
+                c.lp_peer = c.peer_ulid;
+            }
+            c.ls_peer = ls;
+        }
+        if let Some(p) = prefs {
+            c.peer_prefs = Some((p.generation, p.element_len, p.elements.to_vec()));
+        }
+        c.last_used = now;
+        if c.installed {
+            let info = c.info();
+            self.out.event(Event::ContextUpdated(info));
+        }
+        let ack = Message::UpdateAck {
+            context_tag: ct_peer.unwrap_or_default(),
+            request_nonce: nonce,
+        };
+        self.send(rx.dst, rx.src, ack, &[]);
+        Ok(())
     }
 
     // ---- timers ----
@@ -1218,6 +1564,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 TimerKind::Retransmit => self.on_retransmit(id, now),
                 TimerKind::Holddown => self.on_holddown(id),
                 TimerKind::Idle => self.on_idle(id, now),
+                TimerKind::Update => self.on_update_timer(id, now),
             }
         }
         self.purge_timers();
@@ -1312,10 +1659,14 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             Dropped::Malformed(_) | Dropped::NotUnicast | Dropped::MissingValidator => {
                 s.dropped_malformed = s.dropped_malformed.saturating_add(1);
             }
-            Dropped::BadValidator | Dropped::BadLocators(_) | Dropped::SourceNotInLocators => {
+            Dropped::BadValidator
+            | Dropped::BadLocators(_)
+            | Dropped::SourceNotInLocators
+            | Dropped::GenerationMismatch
+            | Dropped::LocatorCount => {
                 s.dropped_verification = s.dropped_verification.saturating_add(1);
             }
-            Dropped::NoContext | Dropped::NotOurUlid => {
+            Dropped::NoContext | Dropped::NotOurUlid | Dropped::NotInContextLocators => {
                 s.dropped_no_context = s.dropped_no_context.saturating_add(1);
             }
             Dropped::TableFull => s.refused_full = s.refused_full.saturating_add(1),
@@ -1363,6 +1714,13 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 idle_timer: 0,
                 last_used: now,
                 installed: false,
+                peer_pds: Vec::new(),
+                peer_generation: 0,
+                peer_list_len: 0,
+                peer_prefs: None,
+                update_nonce: None,
+                update_retx: 0,
+                update_timer: 0,
             },
         );
         self.by_ulids.insert((local_ulid, peer_ulid, fii), id);
@@ -1458,14 +1816,38 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
     /// Records CT(peer) and Ls(peer) from an I2, I2bis or R2. A context
     /// not yet established takes the message's locator pair; an
     /// established one keeps its pair while Lp(peer) stays in Ls(peer).
-    fn record_peer(&mut self, id: Id, tag: ContextTag, ls: Vec<Ipv6Addr>, rx: &RxDatagram<'_>) {
+    fn record_peer(
+        &mut self,
+        id: Id,
+        tag: ContextTag,
+        ls: Vec<Ipv6Addr>,
+        rx: &RxDatagram<'_>,
+        opts: &Options<'_>,
+    ) {
         self.set_ct_peer(id, Some(tag));
+        let (list, pds, _) = proof_of(opts);
         if let Some(c) = self.contexts.get_mut(&id) {
             if c.state != ContextState::Established || !ls.contains(&c.lp_peer) {
                 c.lp_peer = rx.src;
                 c.lp_local = rx.dst;
             }
             c.ls_peer = ls;
+            if let Some(p) = pds {
+                c.peer_pds = p.to_vec();
+            }
+            if let Some(l) = &list {
+                c.peer_generation = l.generation;
+                c.peer_list_len = l.locators.len();
+            }
+            c.peer_prefs = match opts.find(OptionType::LOCATOR_PREFERENCES).map(|o| o.value) {
+                Some(OptionValue::LocatorPreferences(p))
+                    if Some(p.generation) == list.as_ref().map(|l| l.generation)
+                        && p.count() == c.peer_list_len =>
+                {
+                    Some((p.generation, p.element_len, p.elements.to_vec()))
+                }
+                _ => None,
+            };
         }
     }
 
@@ -1632,13 +2014,14 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 &c.validator,
             )));
         }
-        if c.ulid_option() && t != MessageType::R2 {
+        let setup = matches!(t, MessageType::I1 | MessageType::I2 | MessageType::I2BIS);
+        if c.ulid_option() && setup {
             opts.push(OptionRepr::new(OptionValue::UlidPair {
                 sender: c.local_ulid,
                 receiver: c.peer_ulid,
             }));
         }
-        if c.fii != 0 && t != MessageType::R2 {
+        if c.fii != 0 && setup {
             opts.push(OptionRepr::new(OptionValue::ForkedInstanceId(c.fii)));
         }
         if with_locators && let Some(ident) = self.identity(c.local_ulid) {

@@ -203,6 +203,7 @@ pub struct LocalIdentity<S> {
     generation: u32,
     signer: Option<S>,
     signature: Option<Vec<u8>>,
+    preferences: Option<(u8, Vec<u8>)>,
 }
 
 impl<S: CgaSigner> LocalIdentity<S> {
@@ -335,6 +336,7 @@ impl<S: CgaSigner> LocalIdentity<S> {
             generation: 0,
             signer,
             signature: None,
+            preferences: None,
         })
     }
 
@@ -392,8 +394,8 @@ impl<S: CgaSigner> LocalIdentity<S> {
         Ok(())
     }
 
-    /// Replaces the locators (a locator list change, §10.1): the
-    /// generation goes up by one and CGA-method locators are signed again.
+    /// Replaces the locators (a locator list change, §10.1): a new random
+    /// generation, CGA-method locators signed again, preferences cleared.
     ///
     /// # Errors
     /// As [`LocalIdentity::new`]; the identity is unchanged on error.
@@ -407,12 +409,43 @@ impl<S: CgaSigner> LocalIdentity<S> {
             core::mem::replace(&mut self.locators, locators),
             self.generation,
             self.signature.take(),
+            self.preferences.take(),
         );
-        self.generation = self.generation.wrapping_add(1);
+        //= https://www.rfc-editor.org/rfc/rfc5533#section-10.1
+        //# Should the host send a new Locator List, the host picks a new random,
+        //# local generation number
+        let mut g = rng.next_u32();
+        if g == self.generation {
+            g = g.wrapping_add(1);
+        }
+        self.generation = g;
         if let Err(e) = self.sign(rng) {
-            (self.locators, self.generation, self.signature) = old;
+            (
+                self.locators,
+                self.generation,
+                self.signature,
+                self.preferences,
+            ) = old;
             return Err(e);
         }
+        Ok(())
+    }
+
+    /// Sets the Locator Preferences (§5.15.3, §10.1) of the current list:
+    /// one element of `element_len` octets (1: flags; 2: + priority; 3: +
+    /// weight) per locator, in list order. `None` clears them.
+    ///
+    /// # Errors
+    /// [`IdentityError::Locators`] when the element count or length does
+    /// not match.
+    pub fn set_preferences(&mut self, prefs: Option<(u8, Vec<u8>)>) -> Result<(), IdentityError> {
+        if let Some((len, elements)) = &prefs {
+            let n = usize::from(*len);
+            if !(1..=3).contains(&n) || Some(elements.len()) != self.locators.len().checked_mul(n) {
+                return Err(IdentityError::Locators);
+            }
+        }
+        self.preferences = prefs;
         Ok(())
     }
 }
@@ -442,6 +475,12 @@ impl<S> LocalIdentity<S> {
     /// locators.
     pub fn signature(&self) -> Option<&[u8]> {
         self.signature.as_deref()
+    }
+
+    /// The Locator Preferences of the current list: Element Len and the
+    /// elements.
+    pub fn preferences(&self) -> Option<(u8, &[u8])> {
+        self.preferences.as_ref().map(|(l, e)| (*l, e.as_slice()))
     }
 
     /// Whether `addr` is one of the locators.

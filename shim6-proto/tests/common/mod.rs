@@ -204,3 +204,13 @@ pub fn keep(_: &Seen) -> bool {
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
+
+/// A CGA-compatible HBA identity (RFC 5535 §8.1) with `n` members and the
+/// key of `pem`.
+pub fn cga_hba_identity(site: u16, n: u16, pem: &str, seed: u64) -> LocalIdentity<RsaSigner> {
+    let signer = RsaSigner::from_pem(pem).unwrap();
+    let spki = signer.public_key_der().unwrap();
+    let prefixes: Vec<[u8; 8]> = (0..n).map(|i| prefix(site, i)).collect();
+    let set = HbaSet::generate(&mut rng(seed), &prefixes, Sec::ZERO, Some(&spki)).unwrap();
+    LocalIdentity::from_cga_compatible_hba(&mut rng(seed), &set, 0, signer, &[]).unwrap()
+}
