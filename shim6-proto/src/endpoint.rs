@@ -627,6 +627,12 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         self.ids.iter().find(|i| i.ulid() == ulid)
     }
 
+    /// Whether `ulid` is a local ULID and `addr` it or one of its locators.
+    fn is_local_locator(&self, ulid: Ipv6Addr, addr: Ipv6Addr) -> bool {
+        self.identity(ulid)
+            .is_some_and(|i| addr == ulid || i.has_locator(addr))
+    }
+
     /// Starts establishing the default context for a ULID pair, with the
     /// ULIDs as locators. Returns CT(local).
     ///
@@ -1064,7 +1070,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         nonce: u32,
     ) -> Result<(), Dropped> {
         let (peer_ulid, local_ulid, has_opt) = ulids(rx, opts);
-        if self.identity(local_ulid).is_none() {
+        if !self.is_local_locator(local_ulid, rx.dst) {
             return self.drop(Dropped::NotOurUlid);
         }
         let fii = fii_of(opts);
@@ -1149,7 +1155,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         packet_ct: Option<ContextTag>,
     ) -> Result<(), Dropped> {
         let (peer_ulid, local_ulid, _) = ulids(rx, opts);
-        if self.identity(local_ulid).is_none() {
+        if !self.is_local_locator(local_ulid, rx.dst) {
             return self.drop(Dropped::NotOurUlid);
         }
         let fii = fii_of(opts);
