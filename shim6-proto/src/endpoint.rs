@@ -88,6 +88,7 @@ use crate::context::{Action, ContextState, Trigger, step};
 use crate::ctag::{ContextTagAllocator, CtagConfig};
 use crate::error::ConfigError;
 use crate::event::{Clock, ContextInfo, Event, OutQueue, Output, RxDatagram, is_unicast};
+use crate::heuristic::TriggerPolicy;
 use crate::locators::{IdentityError, LocalIdentity, LocatorError, verify_peer_locators};
 use crate::timer::TimerHeap;
 use crate::validator::{R1Input, R1bisInput, ValidatorKeys};
@@ -696,6 +697,38 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             .get(&id)
             .and_then(|c| c.ct_local)
             .ok_or(ApiError::NoContext)
+    }
+
+    /// Upper-layer traffic of `bytes` octets between two ULIDs, seen by the
+    /// data plane (§11, §12.1). With a context for the pair it only keeps
+    /// the context alive; without one, `policy` decides whether to
+    /// establish now (the "heuristic triggers establishment" row). Returns
+    /// the new CT(local) when an establishment started.
+    ///
+    /// # Errors
+    /// As [`Shim6Host::establish`] when the policy triggered and the
+    /// establishment could not start.
+    pub fn offer_traffic<P: TriggerPolicy + ?Sized>(
+        &mut self,
+        now: Duration,
+        local_ulid: Ipv6Addr,
+        peer_ulid: Ipv6Addr,
+        bytes: usize,
+        policy: &mut P,
+    ) -> Result<Option<ContextTag>, ApiError> {
+        let now = self.clock.advance(now);
+        if let Some(&id) = self.by_ulids.get(&(local_ulid, peer_ulid, 0)) {
+            self.touch(id, now);
+            return Ok(None);
+        }
+        if self.identity(local_ulid).is_none() {
+            return Err(ApiError::UnknownUlid);
+        }
+        if !policy.on_traffic(now, local_ulid, peer_ulid, bytes, self.contexts.len()) {
+            return Ok(None);
+        }
+        policy.forget(local_ulid, peer_ulid);
+        self.establish(now, local_ulid, peer_ulid).map(Some)
     }
 
     /// The data plane used the context whose CT(local) is `tag` (sent or

@@ -86,6 +86,7 @@ pub mod error;
 pub mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod heuristic;
 pub mod locators;
 pub mod timer;
 pub mod validator;

@@ -530,3 +530,44 @@ fn i1_for_established_context_gets_r2_or_r1() {
     assert_eq!(p.hosts[1].stats().dropped, 0);
     let _ = Dropped::TableFull;
 }
+
+#[test]
+fn trigger_heuristic_starts_establishment_after_2kb() {
+    use shim6_proto::heuristic::{LinShim6Trigger, Never, TriggerConfig};
+    let mut p = Pair::new(
+        host(exact(), 1, hba_identity(0xa, 2, 1)),
+        host(exact(), 2, hba_identity(0xb, 2, 2)),
+    );
+    let (ua, ub) = (ulid(&p.hosts[0]), ulid(&p.hosts[1]));
+    let mut trig = LinShim6Trigger::new(TriggerConfig::default());
+    // The server never initiates, whatever the traffic.
+    assert_eq!(
+        p.hosts[1].offer_traffic(p.now, ub, ua, 1 << 20, &mut Never),
+        Ok(None)
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            p.hosts[0].offer_traffic(p.now, ua, ub, 600, &mut trig),
+            Ok(None)
+        );
+    }
+    assert_eq!(p.hosts[0].pending_outputs(), 0);
+    // 2400 bytes >= 2 KB: I1.
+    let ct = p.hosts[0]
+        .offer_traffic(p.now, ua, ub, 600, &mut trig)
+        .unwrap()
+        .unwrap();
+    p.pump(&mut keep);
+    assert_eq!(p.hosts[0].state(ua, ub, 0), ContextState::Established);
+    assert_eq!(
+        p.hosts[0].context_for(ua, ub, 0).unwrap().ct_local,
+        Some(ct)
+    );
+    // Further traffic only keeps the context alive.
+    assert_eq!(
+        p.hosts[0].offer_traffic(secs(1), ua, ub, 1 << 20, &mut trig),
+        Ok(None)
+    );
+    assert_eq!(trig.stats().triggered, 1);
+    assert_eq!(trig.flows(), 0);
+}
