@@ -80,9 +80,15 @@ pub mod backoff;
 pub mod config;
 pub mod context;
 pub mod ctag;
+pub mod dataplane;
+pub mod endpoint;
 pub mod error;
+pub mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod heuristic;
+pub mod locators;
+pub mod timer;
 pub mod validator;
 pub mod wire;
 
