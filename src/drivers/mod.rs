@@ -5,5 +5,7 @@
 //! transmissions back into whole IPv6 packets.
 //!
 //! - [`mip6`]: Mobile IPv6 mobile node, home agent and correspondent.
+//! - [`shim6`]: multihomed Shim6 hosts with their data plane.
 
 pub mod mip6;
+pub mod shim6;
