@@ -47,6 +47,11 @@ pub fn all() -> Vec<Scenario> {
             about: "Mobile IPv6: a mobile node leaves home, moves between two lossy visited links and returns, with its home agent and a route-optimising correspondent",
             run: mip6_handover,
         },
+        Scenario {
+            name: "shim6-multihoming",
+            about: "Shim6: two multihomed hosts with HBA addresses establish a context over lossy links, move traffic to other locators, and survive a link failure with a locator update",
+            run: shim6_multihoming,
+        },
     ]
 }
 
@@ -260,6 +265,165 @@ pub fn mip6_handover(seed: u64) -> Result<Report, SimError> {
     ));
     ok &= count(Path::RouteOptimised) > 0 && count(Path::Tunnelled) > 0;
     let captured = w.links.to_vec();
+    Ok(Report {
+        sim: w.sim,
+        summary,
+        captured,
+        ok,
+    })
+}
+
+/// Shim6 over [`crate::drivers::shim6::Shim6World`]: two hosts with three
+/// HBA locators each (5 % loss, duplication and reordering on every access
+/// link) establish a context, move their traffic to their last locators,
+/// then host 0 loses the link of its last locator, withdraws that locator
+/// with an Update Request and moves its traffic to its first locators.
+pub fn shim6_multihoming(seed: u64) -> Result<Report, SimError> {
+    use crate::drivers::shim6::{Shim6Node, Shim6World, Shim6WorldConfig, Via, site_prefix};
+    use hba_cga::{cga::Sec, hba::HbaSet};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+    use shim6_proto::locators::LocalIdentity;
+
+    let secs = Duration::from_secs;
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let mut id = |site: u16| {
+        let prefixes: Vec<[u8; 8]> = (0..3).map(|i| site_prefix(site, i)).collect();
+        HbaSet::generate(&mut rng, &prefixes, Sec::ZERO, None)
+            .ok()
+            .and_then(|set| LocalIdentity::from_hba(&set, 0).ok())
+    };
+    let (Some(a), Some(b)) = (id(0xa), id(0xb)) else {
+        return Err(SimError::Setup("HBA set generation failed".to_owned()));
+    };
+    let cfg = Shim6WorldConfig {
+        seed,
+        loss: 0.05,
+        duplicate: 0.02,
+        reorder: 0.05,
+        ..Shim6WorldConfig::default()
+    };
+    let mut w = Shim6World::new(&cfg, [a, b]).map_err(|e| SimError::Setup(format!("{e:?}")))?;
+    let (h0, h1) = (w.hosts[0], w.hosts[1]);
+    w.sim
+        .note("host 0 pings host 1 ULID to ULID; it starts a Shim6 context at 0.5 s");
+    let up = w.sim.run_until_cond(secs(300), |s| {
+        [h0, h1].iter().all(|h| {
+            s.endpoint::<Shim6Node>(*h)
+                .is_some_and(|n| n.established() == 1)
+        })
+    })?;
+    let mut ok = up;
+    w.sim
+        .note(format!("context established on both hosts: {up}"));
+    // Both move to their last locators.
+    let mut pairs = Vec::new();
+    for i in 0..2 {
+        let me = w.node(i);
+        let peer = w.node(1 - i);
+        if let (Some(tag), Some(l), Some(p)) = (
+            me.context(peer.ulid()).and_then(|c| c.ct_local),
+            me.locators().last().copied(),
+            peer.locators().last().copied(),
+        ) {
+            pairs.push((i, tag, l, p));
+        }
+    }
+    for (i, tag, l, p) in &pairs {
+        let (tag, l, p) = (*tag, *l, *p);
+        let node = if *i == 0 { h0 } else { h1 };
+        let done = w.sim.with_endpoint::<Shim6Node, _>(node, |n, now| {
+            n.command(now, |h, _| h.set_locator_pair(tag, l, p))
+        });
+        ok &= matches!(done, Some(Ok(())));
+        w.sim.note(format!("host {i} sends from {l} to {p}"));
+    }
+    w.sim.run_for(secs(5))?;
+    // Host 0's last link fails.
+    let failed_link = w.links[0].last().copied();
+    if let Some(l) = failed_link {
+        w.sim.set_link_up(l, false);
+    }
+    let gone = w.node(0).locators().last().copied();
+    w.sim.note(format!(
+        "host 0's link for {} goes down",
+        gone.map(|g| g.to_string()).unwrap_or_default()
+    ));
+    let t_fail = w.sim.now();
+    w.sim.run_for(secs(2))?;
+    if let Some(gone) = gone {
+        let list = w.locators_without(0, gone);
+        let ulid0 = w.node(0).ulid();
+        let peer_ulid = w.node(1).ulid();
+        let first_peer = w.node(1).locators().first().copied();
+        let started = w.sim.with_endpoint::<Shim6Node, _>(h0, |n, now| {
+            let tag = n.context(peer_ulid).and_then(|c| c.ct_local);
+            n.command(now, |h, now| {
+                let r = h.update_locators(now, ulid0, list);
+                if let (Some(tag), Some(p)) = (tag, first_peer) {
+                    let _ = h.set_locator_pair(tag, ulid0, p);
+                }
+                r
+            })
+        });
+        w.sim.note(format!(
+            "host 0 withdraws {gone} (Update Request) and sends from its ULID: {:?}",
+            started.map(|r| r.is_ok())
+        ));
+    }
+    let t_update = w.sim.now();
+    w.sim.run_for(secs(10))?;
+    let replies = w.node(0).replies();
+    let before_fail = replies
+        .iter()
+        .filter(|r| r.at <= t_fail && r.via == Via::Shim)
+        .count();
+    let during = replies
+        .iter()
+        .filter(|r| r.at > t_fail && r.at <= t_update)
+        .count();
+    let after = replies
+        .iter()
+        .filter(|r| r.at > t_update && r.via == Via::Shim)
+        .count();
+    let st0 = w.node(0).machine().stats();
+    let st1 = w.node(1).machine().stats();
+    let peer_view = w
+        .node(1)
+        .context(w.node(0).ulid())
+        .and_then(|c| c.ct_local)
+        .and_then(|t| w.node(1).machine().peer_locators(t).map(<[_]>::len));
+    let summary = vec![
+        (
+            "replies through the shim before the failure".to_owned(),
+            before_fail.to_string(),
+        ),
+        (
+            "replies while the link was down".to_owned(),
+            during.to_string(),
+        ),
+        (
+            "replies through the shim after the update".to_owned(),
+            after.to_string(),
+        ),
+        (
+            "host 1's view of host 0's locators".to_owned(),
+            format!("{peer_view:?}"),
+        ),
+        (
+            "host 0 sent I1/I2/UpdateRequest".to_owned(),
+            format!(
+                "{}/{}/{}",
+                st0.sent.i1, st0.sent.i2, st0.sent.update_request
+            ),
+        ),
+        (
+            "host 1 sent R1/R2/UpdateAck".to_owned(),
+            format!("{}/{}/{}", st1.sent.r1, st1.sent.r2, st1.sent.update_ack),
+        ),
+    ];
+    ok &= before_fail > 0 && after > 0 && peer_view == Some(2);
+    let captured = w.all_links();
     Ok(Report {
         sim: w.sim,
         summary,

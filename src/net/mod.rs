@@ -272,6 +272,9 @@ pub enum SimError {
         /// Virtual time when it was reached.
         at: Duration,
     },
+    /// A scenario could not build its network or endpoints.
+    #[error("setup failed: {0}")]
+    Setup(String),
 }
 
 /// A note in the simulation's timeline.
