@@ -93,8 +93,9 @@ use crate::locators::{IdentityError, LocalIdentity, LocatorError, verify_peer_lo
 use crate::timer::TimerHeap;
 use crate::validator::{R1Input, R1bisInput, ValidatorKeys};
 use crate::wire::{
-    self, ContextTag, ControlRepr, LocatorList, LocatorPreferences, Locators, Message, MessageType,
-    NO_NEXT_HEADER, OptionRepr, OptionType, OptionValue, Options, PayloadRepr, Shim6Packet,
+    self, ContextTag, ControlRepr, ErrorCode, LocatorList, LocatorPreferences, Locators, Message,
+    MessageType, NO_NEXT_HEADER, OptionRepr, OptionType, OptionValue, Options, PayloadRepr,
+    Shim6Packet,
 };
 
 /// Configuration of a [`Shim6Host`].
@@ -121,6 +122,9 @@ pub struct HostConfig {
     pub key_limits: RsaKeyLimits,
     /// Most local identities (ULIDs).
     pub max_identities: usize,
+    /// Shortest gap between two Shim6 Error messages (`None`: never send
+    /// any). Errors due in between are counted and not sent.
+    pub error_interval: Option<Duration>,
 }
 
 impl Default for HostConfig {
@@ -134,6 +138,7 @@ impl Default for HostConfig {
             max_peer_locators: 32,
             key_limits: RsaKeyLimits::DEFAULT,
             max_identities: 16,
+            error_interval: Some(Duration::from_millis(100)),
         }
     }
 }
@@ -258,6 +263,8 @@ pub struct HostStats {
     pub refused_full: u64,
     /// Messages that could not be encoded (too long).
     pub emit_errors: u64,
+    /// Shim6 Error messages not sent because of `error_interval`.
+    pub errors_suppressed: u64,
     /// Calls with a time older than the latest one (clamped).
     pub time_went_back: u64,
 }
@@ -431,6 +438,18 @@ fn proof_of<'a>(
     (list, pds, sig)
 }
 
+/// Offset from the start of the Shim6 header of the first option of type
+/// `ty` in a parsed message whose options start at `area_offset`.
+fn option_offset(opts: &Options<'_>, ty: OptionType, area_offset: usize) -> Option<usize> {
+    match opts {
+        Options::Wire(area) => crate::wire::options::RawOptions::new(area)
+            .flatten()
+            .find(|r| r.option_type == ty)
+            .map(|r| area_offset.saturating_add(r.offset)),
+        _ => None,
+    }
+}
+
 fn encode(message: Message<'_>, opts: &[OptionRepr<'_>]) -> Result<Vec<u8>, wire::Error> {
     let repr = ControlRepr {
         next_header: NO_NEXT_HEADER,
@@ -479,6 +498,7 @@ pub struct Shim6Host<R, S = RsaSigner> {
     out: OutQueue,
     clock: Clock,
     stats: HostStats,
+    last_error: Option<Duration>,
 }
 
 impl<R, S> core::fmt::Debug for Shim6Host<R, S> {
@@ -528,6 +548,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             out: OutQueue::default(),
             clock: Clock::new(now),
             stats: HostStats::default(),
+            last_error: None,
         })
     }
 
@@ -987,10 +1008,33 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         }
         let repr = match ControlRepr::parse(&view) {
             Ok(r) => r,
-            Err(e) => return self.drop(Dropped::Malformed(e)),
+            Err(e) => {
+                if let wire::Error::UnrecognizedCriticalOption { pointer } = e {
+                    //= https://www.rfc-editor.org/rfc/rfc5533#section-12.3
+                    //# If there
+                    //# is any option in the message with C=1 that isn't known to the host,
+                    //# then the host MUST send a Shim6 Error message with Error Code=1 with
+                    //# the Pointer field referencing the first octet of the Option Type.
+                    self.send_error(now, rx, ErrorCode::CRITICAL_OPTION, pointer);
+                }
+                return self.drop(Dropped::Malformed(e));
+            }
         };
         let t = repr.message.msg_type();
         self.stats.received.bump(t);
+        if let Message::Unknown { .. } = repr.message {
+            //= https://www.rfc-editor.org/rfc/rfc5533#section-12.3
+            //# If the packet contains a shim message type that is unknown
+            //# to the receiver, then a Shim6 Error message with Error Code=0 is
+            //# generated and sent back.
+            self.send_error(
+                now,
+                rx,
+                ErrorCode::UNKNOWN_MESSAGE_TYPE,
+                Message::UNKNOWN_TYPE_POINTER,
+            );
+            return self.drop(Dropped::Unsupported(t));
+        }
         match repr.message {
             Message::I1 {
                 context_tag,
@@ -1484,6 +1528,11 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
     /// §10.4: verify the new list (with the PDS of the message or of the
     /// establishment), check the preferences against it, then record both
     /// and acknowledge. Nothing is recorded unless everything verifies.
+    fn error_at(&mut self, now: Duration, rx: &RxDatagram<'_>, code: ErrorCode, at: Option<usize>) {
+        let pointer = at.and_then(|a| u16::try_from(a).ok()).unwrap_or(0);
+        self.send_error(now, rx, code, pointer);
+    }
+
     fn on_update_request(
         &mut self,
         id: Id,
@@ -1522,7 +1571,23 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 self.cfg.max_peer_locators,
             ) {
                 Ok(ls) => Some((ls, l.generation, l.locators.len())),
-                Err(e) => return self.drop(Dropped::BadLocators(e)),
+                Err(e) => {
+                    //= https://www.rfc-editor.org/rfc/rfc5533#section-10.4
+                    //# If the locator list
+                    //# cannot be verified, this procedure should send a Shim6 Error message
+                    //# with Error Code=2.
+                    let index = match e {
+                        LocatorError::UnknownMethod { index }
+                        | LocatorError::NotInHbaSet { index } => index,
+                        _ => 0,
+                    };
+                    // The Verification Method octet: option header 4,
+                    // generation 4, Num Locators 1.
+                    let at = option_offset(opts, OptionType::LOCATOR_LIST, 16)
+                        .map(|o| o.saturating_add(9).saturating_add(index));
+                    self.error_at(now, rx, ErrorCode::VERIFICATION_FAILED, at);
+                    return self.drop(Dropped::BadLocators(e));
+                }
             },
             None => {
                 if let Some(p) = pds
@@ -1537,10 +1602,25 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             .as_ref()
             .map_or((c.peer_generation, c.peer_list_len), |(_, g, n)| (*g, *n));
         if let Some(p) = &prefs {
+            let at = option_offset(opts, OptionType::LOCATOR_PREFERENCES, 16);
             if p.generation != generation {
+                //= https://www.rfc-editor.org/rfc/rfc5533#section-10.4
+                //# If they do not match,
+                //# then the host generates a Shim6 Error message with Error Code=3 and
+                //# with the Pointer field referring to the first octet in the Locator
+                //# List Generation number in the Locator Preference option.
+                let at = at.map(|o| o.saturating_add(4));
+                self.error_at(now, rx, ErrorCode::GENERATION_OUT_OF_SYNC, at);
                 return self.drop(Dropped::GenerationMismatch);
             }
             if p.count() != list_len {
+                //= https://www.rfc-editor.org/rfc/rfc5533#section-10.4
+                //# if the number of elements in the Locator Preference option
+                //# does not match the number of locators in Ls(peer), then a Shim6 Error
+                //# message with Error Code=4 is sent with the Pointer field referring to
+                //# the first octet of the Length field in the Locator Preference option.
+                let at = at.map(|o| o.saturating_add(2));
+                self.error_at(now, rx, ErrorCode::LOCATOR_COUNT, at);
                 return self.drop(Dropped::LocatorCount);
             }
         }
@@ -2024,6 +2104,32 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
     }
 
     // ---- sending ----
+
+    /// A Shim6 Error message (§5.14) back to the sender of `rx`, carrying
+    /// as much of its Shim6 header as fits in the IPv6 minimum MTU; at most
+    /// one per `error_interval`. The Pointer counts from the start of the
+    /// Shim6 header, which is what the Packet in Error holds.
+    fn send_error(&mut self, now: Duration, rx: &RxDatagram<'_>, code: ErrorCode, pointer: u16) {
+        let Some(gap) = self.cfg.error_interval else {
+            return;
+        };
+        if self
+            .last_error
+            .is_some_and(|last| now < last.saturating_add(gap))
+        {
+            self.stats.errors_suppressed = self.stats.errors_suppressed.saturating_add(1);
+            return;
+        }
+        self.last_error = Some(now);
+        // 1280 - 40 (IPv6) - 8 (Error header).
+        let n = rx.payload.len().min(1232);
+        let m = Message::Error {
+            code,
+            pointer,
+            packet_in_error: rx.payload.get(..n).unwrap_or(&[]),
+        };
+        self.send(rx.dst, rx.src, m, &[]);
+    }
 
     fn send(&mut self, src: Ipv6Addr, dst: Ipv6Addr, msg: Message<'_>, opts: &[OptionRepr<'_>]) {
         let t = msg.msg_type();

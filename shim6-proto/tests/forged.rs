@@ -407,3 +407,94 @@ fn i1_to_a_foreign_ulid_is_dropped() {
     assert_eq!(r, Err(Dropped::NotUnicast));
     assert_eq!(b.pending_outputs(), 0);
 }
+
+#[test]
+fn unknown_type_and_critical_option_get_error_messages() {
+    use shim6_proto::wire::ErrorCode;
+    let mut b = host(exact(), 2, hba_identity(0xb, 2, 2));
+    let ub = b.identities()[0].ulid();
+    let src: Ipv6Addr = "2001:db8:a::1".parse().unwrap();
+    // Type 100, unknown: 16 octets, checksum filled.
+    let mut unk = vec![59u8, 1, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    Shim6Packet::new_unchecked(&mut unk[..]).fill_checksum();
+    let r = b.handle_datagram(
+        secs(0),
+        &RxDatagram {
+            src,
+            dst: ub,
+            payload: &unk,
+        },
+    );
+    assert_eq!(r, Err(Dropped::Unsupported(T(100))));
+    let mut buf = vec![];
+    let t = match b.poll_output(&mut buf).unwrap() {
+        shim6_proto::event::Output::Transmit(t) => t,
+        o => panic!("{o:?}"),
+    };
+    assert_eq!((t.src, t.dst), (ub, src));
+    let e = ControlRepr::parse(&Shim6Packet::new_checked(&buf[..]).unwrap()).unwrap();
+    // Code 0, Pointer at the Type octet (§12.3), the message echoed.
+    match e.message {
+        Message::Error {
+            code,
+            pointer,
+            packet_in_error,
+        } => {
+            assert_eq!(code, ErrorCode::UNKNOWN_MESSAGE_TYPE);
+            assert_eq!(pointer, 2);
+            assert_eq!(packet_in_error, &unk[..]);
+        }
+        m => panic!("{m:?}"),
+    }
+    // An I1 with an unknown option whose C bit is set: Code 1, Pointer at
+    // its Type field (offset 16, right after the I1's fixed part).
+    let mut i1 = vec![
+        59u8, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9, // I1
+        0x00, 0x33, 0, 4, 1, 2, 3, 4, // type 25, C=1, length 4
+    ];
+    Shim6Packet::new_unchecked(&mut i1[..]).fill_checksum();
+    let r = b.handle_datagram(
+        secs(1),
+        &RxDatagram {
+            src,
+            dst: ub,
+            payload: &i1,
+        },
+    );
+    assert!(matches!(r, Err(Dropped::Malformed(_))));
+    buf.clear();
+    b.poll_output(&mut buf).unwrap();
+    let e = ControlRepr::parse(&Shim6Packet::new_checked(&buf[..]).unwrap()).unwrap();
+    match e.message {
+        Message::Error { code, pointer, .. } => {
+            assert_eq!(code, ErrorCode::CRITICAL_OPTION);
+            assert_eq!(pointer, 16);
+        }
+        m => panic!("{m:?}"),
+    }
+    // A second error within 100 ms is not sent, but counted.
+    let r = b.handle_datagram(
+        secs(1) + std::time::Duration::from_millis(50),
+        &RxDatagram {
+            src,
+            dst: ub,
+            payload: &unk,
+        },
+    );
+    assert!(r.is_err());
+    assert_eq!(b.pending_outputs(), 0);
+    assert_eq!(b.stats().errors_suppressed, 1);
+    assert_eq!(b.stats().sent.error, 2);
+    // An Error is never answered with an Error.
+    b.handle_datagram(
+        secs(5),
+        &RxDatagram {
+            src,
+            dst: ub,
+            payload: &buf,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(b.pending_outputs(), 0);
+    assert_eq!(b.contexts(), 0);
+}

@@ -188,7 +188,26 @@ fn forged_update_is_refused_by_the_peer() {
     );
     assert_eq!(res, Err(Dropped::BadLocators(LocatorError::BadSignature)));
     assert_eq!(p.hosts[1].peer_locators(ct_b).unwrap().len(), 2);
-    assert_eq!(p.hosts[1].pending_outputs(), 0, "no acknowledgement");
+    // No acknowledgement, but an Error with Code 2 (§10.4) pointing at the
+    // first Verification Method octet: the Locator List is the first
+    // option, right after the 16 fixed octets; method octets start 9
+    // octets into it (option header 4, generation 4, Num Locators 1).
+    assert_eq!(p.hosts[1].pending_outputs(), 1);
+    let mut ebuf = vec![];
+    p.hosts[1].poll_output(&mut ebuf).unwrap();
+    let e = ControlRepr::parse(&Shim6Packet::new_checked(&ebuf[..]).unwrap()).unwrap();
+    match e.message {
+        Message::Error {
+            code,
+            pointer,
+            packet_in_error,
+        } => {
+            assert_eq!(code, shim6_proto::wire::ErrorCode(2));
+            assert_eq!(pointer, 25);
+            assert_eq!(&packet_in_error[..bytes.len()], &bytes[..]);
+        }
+        m => panic!("{m:?}"),
+    }
     // The same request from an address outside Ls(peer): a stale context,
     // answered with an R1bis (§10.4).
     let res = p.hosts[1].handle_datagram(
@@ -374,6 +393,19 @@ fn preferences_for_another_generation_are_refused() {
         p.hosts[1].handle_datagram(p.now, &rx(&wrong_gen)),
         Err(Dropped::GenerationMismatch)
     );
+    // Error Code 3 pointing at the option's generation: the preferences
+    // are the only option, at offset 16; the generation 4 octets in.
+    let mut ebuf = vec![];
+    p.hosts[1].poll_output(&mut ebuf).unwrap();
+    let e = ControlRepr::parse(&Shim6Packet::new_checked(&ebuf[..]).unwrap()).unwrap();
+    assert!(matches!(
+        e.message,
+        Message::Error {
+            code: shim6_proto::wire::ErrorCode(3),
+            pointer: 20,
+            ..
+        }
+    ));
     let wrong_count = rebuild(&|mut lp| {
         lp.elements = &[0, 1, 0];
         lp
