@@ -125,6 +125,10 @@ pub struct HostConfig {
     /// Shortest gap between two Shim6 Error messages (`None`: never send
     /// any). Errors due in between are counted and not sent.
     pub error_interval: Option<Duration>,
+    /// Most messages waiting in the output queue: a driver that does not
+    /// poll loses (and the host counts) further transmissions, so a flood
+    /// of I1s cannot grow the queue without bound. Events are never dropped.
+    pub max_pending_outputs: usize,
 }
 
 impl Default for HostConfig {
@@ -139,6 +143,7 @@ impl Default for HostConfig {
             key_limits: RsaKeyLimits::DEFAULT,
             max_identities: 16,
             error_interval: Some(Duration::from_millis(100)),
+            max_pending_outputs: 4096,
         }
     }
 }
@@ -265,6 +270,8 @@ pub struct HostStats {
     pub emit_errors: u64,
     /// Shim6 Error messages not sent because of `error_interval`.
     pub errors_suppressed: u64,
+    /// Messages not queued because `max_pending_outputs` were waiting.
+    pub outputs_dropped: u64,
     /// Calls with a time older than the latest one (clamped).
     pub time_went_back: u64,
 }
@@ -521,7 +528,11 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         now: Duration,
         identities: Vec<LocalIdentity<S>>,
     ) -> Result<Self, ConfigError> {
-        if cfg.max_contexts == 0 || cfg.max_identities == 0 || cfg.max_peer_locators == 0 {
+        if cfg.max_contexts == 0
+            || cfg.max_identities == 0
+            || cfg.max_peer_locators == 0
+            || cfg.max_pending_outputs == 0
+        {
             return Err(ConfigError::ZeroBound);
         }
         if identities.len() > cfg.max_identities {
@@ -2100,7 +2111,8 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             contexts.get(&id).is_some_and(|c| c.timer_gen(k) == g)
         };
         self.timers.purge(live);
-        self.timers.compact(live, contexts.len().saturating_mul(2));
+        // Up to three armed timers per context.
+        self.timers.compact(live, contexts.len().saturating_mul(3));
     }
 
     // ---- sending ----
@@ -2133,6 +2145,10 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
 
     fn send(&mut self, src: Ipv6Addr, dst: Ipv6Addr, msg: Message<'_>, opts: &[OptionRepr<'_>]) {
         let t = msg.msg_type();
+        if self.out.len() >= self.cfg.max_pending_outputs {
+            self.stats.outputs_dropped = self.stats.outputs_dropped.saturating_add(1);
+            return;
+        }
         match encode(msg, opts) {
             Ok(bytes) => {
                 self.stats.sent.bump(t);
@@ -2177,6 +2193,9 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
 
     fn queue(&mut self, built: Built) {
         match built {
+            Some(_) if self.out.len() >= self.cfg.max_pending_outputs => {
+                self.stats.outputs_dropped = self.stats.outputs_dropped.saturating_add(1);
+            }
             Some((src, dst, t, Ok(bytes))) => {
                 self.stats.sent.bump(t);
                 self.out.msg(src, dst, bytes);

@@ -498,3 +498,29 @@ fn unknown_type_and_critical_option_get_error_messages() {
     assert_eq!(b.pending_outputs(), 0);
     assert_eq!(b.contexts(), 0);
 }
+
+#[test]
+fn an_unpolled_queue_stays_bounded() {
+    let cfg = HostConfig {
+        max_pending_outputs: 100,
+        ..HostConfig::default()
+    };
+    let mut b = host(cfg, 2, hba_identity(0xb, 2, 2));
+    let ub = b.identities()[0].ulid();
+    for i in 0..1000u32 {
+        let src = Ipv6Addr::from((0x2001_0db8_00aa_u128 << 80) | u128::from(i));
+        let bytes = i1_bytes(u64::from(i), i);
+        b.handle_datagram(
+            secs(0),
+            &RxDatagram {
+                src,
+                dst: ub,
+                payload: &bytes,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(b.pending_outputs(), 100);
+    assert_eq!(b.stats().outputs_dropped, 900);
+    assert_eq!(b.stats().sent.r1, 100);
+}
