@@ -41,7 +41,7 @@
 //! | I2 / I2bis | `valid`: the Responder Validator and nonce verify (§7.13, §7.20), the PDS corresponds to ULID(peer) and every locator verifies (§7.2), and, for an existing context, the source locator is in Ls(peer) or in the new list |
 //! | R2 | a context with this Initiator Nonce and locators (§7.16); before it enters ESTABLISHED, its PDS and locators verify |
 //! | R1bis | a context whose CT(peer) is the Packet Context Tag and whose locator pair is the R1bis's (§7.18) |
-//! | payload / control 64-127 | the context whose CT(local) is the tag; none: the IDLE row (R1bis, §7.17) |
+//! | payload / control 64-127 | the context whose CT(local) is the tag; for a control message, also its source in Ls(peer) and destination in Ls(local), else treated as no context (§10.4, §10.5); none: the IDLE row (R1bis, §7.17) |
 //! | timer | the retransmission counter against the state's RETRIES_MAX (§7.8, §7.12, §7.19) |
 //! | ICMP | the quoted packet is the I1 of a context (tag and nonce, §7.8) |
 //!
@@ -53,7 +53,7 @@
 //! | SendR2 | (new context: allocate CT(local), refuse when the table is full) record CT(peer), Ls(peer); resolve context confusion (§7.15); the event, then R2 with the local locators |
 //! | SendR1bis | stateless R1bis to the packet's source (§7.17) |
 //! | SendI2bis | I2bis over the R1bis's locator pair, CT(peer) unchanged; timer I2bis_TIMEOUT |
-//! | Process | the context was used (idle timer) |
+//! | Process | the context was used (idle timer); an Update Request is verified (new list with the message's or the stored PDS, preferences against the generation and the count) and recorded, then acknowledged, or refused with an Error (codes 2-4, §10.4); an Update Acknowledgement with the outstanding nonce ends the update (§10.5) |
 //! | ProcessAndSendI2(bis) | as Process, and the I2 (I2bis) again |
 //! | DiscardState | the context is removed ([`Event::ContextRemoved`]) |
 //! | Discard / NotDelivered | counted drop ([`Dropped`]) |
@@ -61,12 +61,38 @@
 //! | None into E-FAILED / NO-SUPPORT | CT(local) released, [`Event::EstablishmentFailed`], hold-down NO_R1_HOLDDOWN_TIME / ICMP_HOLDDOWN_TIME |
 //! | HolddownExpired into IDLE | the entry is forgotten |
 //!
+//! Outside the table: [`Shim6Host::update_locators`] and
+//! [`Shim6Host::update_preferences`] start an Update Request on every
+//! context of the identity that has CT(peer), retransmitted from
+//! UPDATE_TIMEOUT doubling up to MAX_UPDATE_TIMEOUT until acknowledged
+//! (§10.1-10.3); unknown message types and unrecognised critical options
+//! get a Shim6 Error (codes 0 and 1, §12.3), at most one per
+//! [`HostConfig::error_interval`].
+//!
 //! ## Bounds
 //! At most [`HostConfig::max_contexts`] entries (E-FAILED and NO-SUPPORT
 //! entries included); a new context beyond that is refused and counted.
 //! R1 and R1bis are answered without creating any state. Established
 //! contexts idle for [`HostConfig::idle_timeout`] are removed (§9
-//! suggests 5 minutes; LinShim6 servers use 10 s).
+//! suggests 5 minutes; LinShim6 servers use 10 s). A peer's locator list
+//! is bounded by [`HostConfig::max_peer_locators`], the output queue by
+//! [`HostConfig::max_pending_outputs`].
+//!
+//! ## Interpretations
+//! - Appendix B's I1-SENT row goes to E-FAILED on an ICMP error; the text
+//!   (§6.2, §7.8) is normative and goes to NO-SUPPORT, as
+//!   [`crate::context::step`] does.
+//! - E-FAILED and NO-SUPPORT entries keep no context tag (it is released
+//!   into the quarantine); a valid I2 for the pair allocates a new one.
+//! - A retransmitted I1 keeps its context tag and Initiator Nonce; the I2
+//!   keeps the I1's nonce (§7.11 allows either).
+//! - The R1 validator covers the I1's locators (§7.10.1), so the I2 must
+//!   come over the same locator pair; an I2 from elsewhere fails it.
+//! - Update Requests are verified and recorded atomically: a valid list
+//!   with bad preferences changes nothing (§10.4 would record the list
+//!   first).
+//! - When an update withdraws Lp(peer) or Lp(local), the pair falls back
+//!   to the ULID until REAP explores another one.
 #![deny(clippy::arithmetic_side_effects)]
 
 use alloc::collections::{BTreeMap, BTreeSet};
