@@ -93,6 +93,9 @@
 //!   first).
 //! - When an update withdraws Lp(peer) or Lp(local), the pair falls back
 //!   to the ULID until REAP explores another one.
+//! - "Accept and send I2 (I2bis)" on payload in I2-SENT (I2BIS-SENT) sends
+//!   at most one per [`RESEND_INTERVAL`] per context; further payload is
+//!   still accepted.
 #![deny(clippy::arithmetic_side_effects)]
 
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -298,6 +301,8 @@ pub struct HostStats {
     pub errors_suppressed: u64,
     /// Messages not queued because `max_pending_outputs` were waiting.
     pub outputs_dropped: u64,
+    /// Payload-triggered I2/I2bis not sent (one per RESEND_INTERVAL).
+    pub resends_suppressed: u64,
     /// Calls with a time older than the latest one (clamped).
     pub time_went_back: u64,
 }
@@ -347,6 +352,10 @@ pub struct Establish {
 }
 
 type Id = u64;
+
+/// Shortest gap between two I2 (I2bis) messages triggered by payload
+/// packets in I2-SENT (I2BIS-SENT) on one context.
+pub const RESEND_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A message built for a context: source, destination, type and octets.
 type Built = Option<(
@@ -402,6 +411,8 @@ struct Context {
     update_nonce: Option<u32>,
     update_retx: u32,
     update_timer: u64,
+    /// When a payload last triggered an I2/I2bis.
+    last_resend: Option<Duration>,
 }
 
 impl Context {
@@ -1509,15 +1520,37 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             }
             (Action::Process, Some(id)) => self.process_tagged(id, now, rx, msg),
             (Action::ProcessAndSendI2, Some(id)) => {
-                self.send_i2(id);
+                if self.resend_due(id, now) {
+                    self.send_i2(id);
+                }
                 self.process_tagged(id, now, rx, msg)
             }
             (Action::ProcessAndSendI2bis, Some(id)) => {
-                self.send_i2bis(id);
+                if self.resend_due(id, now) {
+                    self.send_i2bis(id);
+                }
                 self.process_tagged(id, now, rx, msg)
             }
             _ => self.drop(Dropped::Discarded(state)),
         }
+    }
+
+    /// Whether a payload-triggered I2/I2bis may go out now: at most one
+    /// per [`RESEND_INTERVAL`] per context, so that a stream of payload
+    /// packets does not become a stream of I2bis messages (each larger
+    /// than the packet that triggered it).
+    fn resend_due(&mut self, id: Id, now: Duration) -> bool {
+        let Some(c) = self.contexts.get_mut(&id) else {
+            return false;
+        };
+        if c.last_resend
+            .is_some_and(|t| now < t.saturating_add(RESEND_INTERVAL))
+        {
+            self.stats.resends_suppressed = self.stats.resends_suppressed.saturating_add(1);
+            return false;
+        }
+        c.last_resend = Some(now);
+        true
     }
 
     /// The "process" of a payload or a control message 64-127 for a
@@ -1877,6 +1910,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 update_nonce: None,
                 update_retx: 0,
                 update_timer: 0,
+                last_resend: None,
             },
         );
         self.by_ulids.insert((local_ulid, peer_ulid, fii), id);

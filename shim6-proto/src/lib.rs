@@ -136,8 +136,8 @@
 //! [`Shim6Host::set_locator_pair`](endpoint::Shim6Host::set_locator_pair)
 //! and received Locator Preferences are recorded but not acted on); acting
 //! on received Shim6 Error messages and on ICMP errors other than
-//! Unrecognized Next Header (§8); the API extensions of §4.3; benchmarks of
-//! the host machine; the multi-node network tests and the mobsim driver.
+//! Unrecognized Next Header (§8); the API extensions of §4.3; the
+//! multi-node network tests and the mobsim driver.
 //! Everything is sans-IO: time is `core::time::Duration` since the
 //! driver's epoch and randomness comes from an injected `rand_core` 0.10
 //! [`rand_core::CryptoRng`].

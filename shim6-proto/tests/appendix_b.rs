@@ -192,3 +192,60 @@ fn e_failed_pair_still_answers_as_idle() {
     p.run_until(secs(200), &mut keep);
     assert_eq!(p.hosts[0].state(ua, ub, 0), S::Established);
 }
+
+#[test]
+fn payload_triggered_i2bis_is_rate_limited() {
+    let mut p = fresh();
+    let (ua, ub) = ulids(&p);
+    p.hosts[0].establish(p.now, ua, ub).unwrap();
+    p.pump(&mut keep);
+    let ct_b = p.hosts[1].context_for(ub, ua, 0).unwrap().ct_local.unwrap();
+    p.hosts[1].teardown(p.now, ct_b).unwrap();
+    let ca = p.hosts[0].context_for(ua, ub, 0).unwrap();
+    let mut pl = vec![0u8; 8];
+    PayloadRepr {
+        next_header: 59,
+        context_tag: ca.ct_peer.unwrap(),
+    }
+    .emit(&mut Shim6Packet::new_unchecked(&mut pl[..]))
+    .unwrap();
+    // B answers the payload with R1bis; the I2bis is lost, A is in
+    // I2BIS-SENT.
+    p.hosts[1]
+        .handle_datagram(
+            p.now,
+            &RxDatagram {
+                src: ua,
+                dst: ub,
+                payload: &pl,
+            },
+        )
+        .unwrap();
+    p.wire.clear();
+    p.pump(&mut |s: &Seen| s.msg_type() == T::I2BIS);
+    assert_eq!(p.hosts[0].state(ua, ub, 0), S::I2bisSent);
+    let sent0 = p.hosts[0].stats().sent.i2bis;
+    // Ten payload packets from B (its new data plane has nothing, but a
+    // stale peer could send them) within half a second: one I2bis.
+    let mut own = vec![0u8; 8];
+    PayloadRepr {
+        next_header: 59,
+        context_tag: ca.ct_local.unwrap(),
+    }
+    .emit(&mut Shim6Packet::new_unchecked(&mut own[..]))
+    .unwrap();
+    for i in 0..10u64 {
+        p.hosts[0]
+            .handle_datagram(
+                p.now + std::time::Duration::from_millis(50 * i),
+                &RxDatagram {
+                    src: ub,
+                    dst: ua,
+                    payload: &own,
+                },
+            )
+            .unwrap();
+    }
+    assert_eq!(p.hosts[0].stats().sent.i2bis, sent0 + 1);
+    assert_eq!(p.hosts[0].stats().resends_suppressed, 9);
+}
