@@ -100,12 +100,19 @@ fn cga_1024_2_5_10_locators() {
 }
 
 #[test]
-fn cga_2048_and_mixed() {
-    establish_and_check(
-        cga_identity(0xa, 5, RSA2048, 3),
-        cga_identity(0xb, 5, RSA2048, 4),
-    );
+fn cga_2048_2_5_10_locators_and_mixed() {
+    for n in [2u16, 5, 10] {
+        establish_and_check(
+            cga_identity(0xa, n, RSA2048, 3),
+            cga_identity(0xb, n, RSA2048, 4),
+        );
+    }
+    // An HBA host with a CGA-2048 host, and a CGA-compatible HBA set.
     establish_and_check(hba_identity(0xa, 3, 5), cga_identity(0xb, 10, RSA2048, 6));
+    establish_and_check(
+        cga_hba_identity(0xa, 4, RSA2048, 7),
+        hba_identity(0xb, 2, 8),
+    );
 }
 
 #[test]
