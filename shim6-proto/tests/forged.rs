@@ -524,3 +524,103 @@ fn an_unpolled_queue_stays_bounded() {
     assert_eq!(b.stats().outputs_dropped, 900);
     assert_eq!(b.stats().sent.r1, 100);
 }
+
+fn ctrl(message: Message<'_>, opts: &[OptionRepr<'_>]) -> Vec<u8> {
+    let m = ControlRepr {
+        next_header: 59,
+        message,
+        options: Options::List(opts),
+    };
+    let mut b = vec![0; m.buffer_len()];
+    m.emit(&mut Shim6Packet::new_unchecked(&mut b[..])).unwrap();
+    b
+}
+
+#[test]
+fn forged_r1_and_r2_change_nothing_at_the_initiator() {
+    use shim6_proto::context::ContextState;
+    let mut a = host(exact(), 1, hba_identity(0xa, 2, 1));
+    let ua = a.identities()[0].ulid();
+    let ub: Ipv6Addr = "2001:db8:b::1".parse().unwrap();
+    a.establish(secs(0), ua, ub).unwrap();
+    let mut buf = vec![];
+    a.poll_output(&mut buf).unwrap();
+    let nonce = match ControlRepr::parse(&Shim6Packet::new_checked(&buf[..]).unwrap())
+        .unwrap()
+        .message
+    {
+        Message::I1 {
+            initiator_nonce, ..
+        } => initiator_nonce,
+        m => panic!("{m:?}"),
+    };
+    let rx = |payload: &[u8], src: Ipv6Addr| {
+        let p: &'static [u8] = Box::leak(payload.to_vec().into_boxed_slice());
+        RxDatagram {
+            src,
+            dst: ua,
+            payload: p,
+        }
+    };
+    // An R1 without a validator.
+    let r1 = ctrl(
+        Message::R1 {
+            initiator_nonce: nonce,
+            responder_nonce: 1,
+        },
+        &[],
+    );
+    assert_eq!(
+        a.handle_datagram(secs(1), &rx(&r1, ub)),
+        Err(Dropped::MissingValidator)
+    );
+    // An R1 or R2 with another nonce, or from another address (§7.11,
+    // §7.16: the nonce and the locator pair must match).
+    let v = [0u8; 20];
+    let opts = [OptionRepr::new(OptionValue::ResponderValidator(&v))];
+    let r1_bad = ctrl(
+        Message::R1 {
+            initiator_nonce: nonce ^ 1,
+            responder_nonce: 1,
+        },
+        &opts,
+    );
+    assert_eq!(
+        a.handle_datagram(secs(1), &rx(&r1_bad, ub)),
+        Err(Dropped::NoContext)
+    );
+    let r2 = ctrl(
+        Message::R2 {
+            context_tag: ContextTag::new(5).unwrap(),
+            initiator_nonce: nonce,
+        },
+        &[],
+    );
+    let elsewhere: Ipv6Addr = "2001:db8:e::1".parse().unwrap();
+    assert_eq!(
+        a.handle_datagram(secs(1), &rx(&r2, elsewhere)),
+        Err(Dropped::NoContext)
+    );
+    assert_eq!(a.state(ua, ub, 0), ContextState::I1Sent);
+    assert_eq!(a.pending_outputs(), 0);
+    // An R2 whose PDS is not the peer ULID's.
+    let other = hba_identity(0xc, 2, 3);
+    let r2_pds = ctrl(
+        Message::R2 {
+            context_tag: ContextTag::new(5).unwrap(),
+            initiator_nonce: nonce,
+        },
+        &[OptionRepr::new(OptionValue::CgaParameters(other.pds()))],
+    );
+    assert_eq!(
+        a.handle_datagram(secs(1), &rx(&r2_pds, ub)),
+        Err(Dropped::BadLocators(LocatorError::PdsNotForUlid))
+    );
+    assert_eq!(a.state(ua, ub, 0), ContextState::I1Sent);
+    // The genuine shape: an R2 with the right nonce from the peer ULID
+    // and no locators establishes with Ls(peer) = {ULID(peer)}.
+    a.handle_datagram(secs(1), &rx(&r2, ub)).unwrap();
+    assert_eq!(a.state(ua, ub, 0), ContextState::Established);
+    let ct = a.context_for(ua, ub, 0).unwrap().ct_local.unwrap();
+    assert_eq!(a.peer_locators(ct).unwrap(), &[ub]);
+}
