@@ -664,6 +664,21 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             .map(Context::info)
     }
 
+    /// The context that sends with CT(peer) `tag` over this locator pair
+    /// (for the reverse mapping of an ICMPv6 error's packet in error, §8).
+    pub fn context_by_peer_tag(
+        &self,
+        tag: ContextTag,
+        local_locator: Ipv6Addr,
+        peer_locator: Ipv6Addr,
+    ) -> Option<ContextInfo> {
+        self.by_ct_peer
+            .range((tag, Id::MIN)..=(tag, Id::MAX))
+            .filter_map(|(_, id)| self.contexts.get(id))
+            .find(|c| c.lp_local == local_locator && c.lp_peer == peer_locator)
+            .map(Context::info)
+    }
+
     /// Ls(peer) of the context whose CT(local) is `tag`: the peer's ULID,
     /// then its verified locators.
     pub fn peer_locators(&self, tag: ContextTag) -> Option<&[Ipv6Addr]> {

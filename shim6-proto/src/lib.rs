@@ -112,7 +112,8 @@
 //!   sets) and verification of a peer's locators (HBA membership, CGA
 //!   signatures with the Shim6 tag) through `hba-cga`.
 //! - [`dataplane`]: in-place, allocation-free locator rewriting with the
-//!   payload extension header, and its inverse.
+//!   payload extension header, its inverse, and the reverse mapping of an
+//!   ICMPv6 error's packet in error (§8).
 //! - [`heuristic`]: when to establish, as a replaceable
 //!   [`TriggerPolicy`](heuristic::TriggerPolicy) (LinShim6's 2 KB / 60 s
 //!   trigger, server mode, EUI-64 skip, context cap).
@@ -135,9 +136,10 @@
 //! Timeout option; until then the locator pair changes only through
 //! [`Shim6Host::set_locator_pair`](endpoint::Shim6Host::set_locator_pair)
 //! and received Locator Preferences are recorded but not acted on); acting
-//! on received Shim6 Error messages and on ICMP errors other than
-//! Unrecognized Next Header (§8); the API extensions of §4.3; the
-//! multi-node network tests and the mobsim driver.
+//! on received Shim6 Error messages, and on the ICMP errors §8 gives to the
+//! shim (destination unreachable, time exceeded: REAP's business; the
+//! reverse mapping for the ULP is in [`dataplane`]); the API extensions of
+//! §4.3; the multi-node network tests and the mobsim driver.
 //! Everything is sans-IO: time is `core::time::Duration` since the
 //! driver's epoch and randomness comes from an injected `rand_core` 0.10
 //! [`rand_core::CryptoRng`].
