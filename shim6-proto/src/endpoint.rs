@@ -413,6 +413,8 @@ struct Context {
     update_timer: u64,
     /// When a payload last triggered an I2/I2bis.
     last_resend: Option<Duration>,
+    /// What the forwarding plane was last told on (re)entering ESTABLISHED.
+    announced: Option<ContextInfo>,
 }
 
 impl Context {
@@ -1926,6 +1928,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 update_retx: 0,
                 update_timer: 0,
                 last_resend: None,
+                announced: None,
             },
         );
         self.by_ulids.insert((local_ulid, peer_ulid, fii), id);
@@ -2102,10 +2105,13 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 .arm(now.saturating_add(idle), (id, TimerKind::Idle));
         }
         let info = c.info();
+        let changed = c.announced != Some(info);
+        c.announced = Some(info);
         if !was_installed {
             self.stats.established = self.stats.established.saturating_add(1);
             self.out.event(Event::ContextEstablished(info));
-        } else {
+        } else if changed {
+            // A retransmitted I2 that changes nothing announces nothing.
             self.out.event(Event::ContextUpdated(info));
         }
     }

@@ -249,3 +249,20 @@ fn payload_triggered_i2bis_is_rate_limited() {
     assert_eq!(p.hosts[0].stats().sent.i2bis, sent0 + 1);
     assert_eq!(p.hosts[0].stats().resends_suppressed, 9);
 }
+
+#[test]
+fn retransmitted_i2_announces_nothing_new() {
+    let mut p = fresh();
+    let (ua, ub) = ulids(&p);
+    p.hosts[0].establish(p.now, ua, ub).unwrap();
+    p.pump(&mut keep);
+    let i2 = p.wire[2].clone();
+    p.events.clear();
+    deliver(&mut p.hosts[1], &i2, p.now).unwrap();
+    p.pump(&mut keep);
+    // The R2 again, but no forwarding-plane event: nothing changed.
+    assert_eq!(p.hosts[1].stats().sent.r2, 2);
+    assert!(p.events.is_empty(), "{:?}", p.events);
+    // (A changed CT(peer) is announced: recovery.rs checks
+    // ContextUpdated after an I2bis exchange.)
+}
