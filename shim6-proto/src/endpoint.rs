@@ -574,8 +574,14 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         {
             return Err(ConfigError::ZeroBound);
         }
-        if identities.len() > cfg.max_identities {
-            return Err(ConfigError::ZeroBound);
+        let duplicate = identities.iter().enumerate().any(|(i, a)| {
+            identities
+                .iter()
+                .skip(i.saturating_add(1))
+                .any(|b| a.ulid() == b.ulid())
+        });
+        if identities.len() > cfg.max_identities || duplicate {
+            return Err(ConfigError::Identities);
         }
         let ctags = ContextTagAllocator::new(CtagConfig {
             max_live: cfg.max_contexts,

@@ -578,3 +578,47 @@ fn trigger_heuristic_starts_establishment_after_2kb() {
     assert_eq!(trig.stats().triggered, 1);
     assert_eq!(trig.flows(), 0);
 }
+
+#[test]
+fn configuration_errors() {
+    use shim6_proto::endpoint::Shim6Host;
+    use shim6_proto::error::ConfigError;
+    let id = hba_identity(0xa, 1, 1);
+    let mk = |cfg: HostConfig, ids: Vec<_>| Shim6Host::new(cfg, rng(1), secs(0), ids).map(|_| ());
+    assert_eq!(
+        mk(
+            HostConfig {
+                max_contexts: 0,
+                ..HostConfig::default()
+            },
+            vec![]
+        ),
+        Err(ConfigError::ZeroBound)
+    );
+    assert_eq!(
+        mk(
+            HostConfig {
+                max_identities: 1,
+                ..HostConfig::default()
+            },
+            vec![id.clone(), hba_identity(0xb, 1, 2)]
+        ),
+        Err(ConfigError::Identities)
+    );
+    assert_eq!(
+        mk(HostConfig::default(), vec![id.clone(), id.clone()]),
+        Err(ConfigError::Identities)
+    );
+    assert_eq!(
+        mk(
+            HostConfig {
+                validator_lifetime: secs(29),
+                ..HostConfig::default()
+            },
+            vec![]
+        ),
+        Err(ConfigError::ValidatorLifetime)
+    );
+    let mut h = host(exact(), 1, id.clone());
+    assert_eq!(h.add_identity(id), Err(ApiError::Identity));
+}
