@@ -194,8 +194,8 @@ pub fn verify_peer_locators(
 
 /// A local ULID with its locators and what proves them: the PDS, the
 /// locator list generation and, for CGA-method locators, a signing key and
-/// the current signature.
-#[derive(Debug, Clone)]
+/// the current signature. `Debug` never prints the signing key.
+#[derive(Clone)]
 pub struct LocalIdentity<S> {
     ulid: Ipv6Addr,
     pds: Vec<u8>,
@@ -204,6 +204,17 @@ pub struct LocalIdentity<S> {
     signer: Option<S>,
     signature: Option<Vec<u8>>,
     preferences: Option<(u8, Vec<u8>)>,
+}
+
+impl<S> core::fmt::Debug for LocalIdentity<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LocalIdentity")
+            .field("ulid", &self.ulid)
+            .field("locators", &self.locators)
+            .field("generation", &self.generation)
+            .field("has_signer", &self.signer.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S: CgaSigner> LocalIdentity<S> {
@@ -494,7 +505,7 @@ mod tests {
     use super::*;
     use crate::wire::Locators;
     use hba_cga::cga::Sec;
-    use hba_cga::sig::RsaSigner;
+    use hba_cga::sig::{CgaSigner, RsaSigner};
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 
@@ -593,6 +604,27 @@ mod tests {
             ),
             Err(LocatorError::UnknownMethod { index: 2 })
         );
+    }
+
+    #[test]
+    fn debug_never_prints_the_key() {
+        let mut r = ChaCha20Rng::seed_from_u64(9);
+        let signer = RsaSigner::from_pem(include_str!("../tests/vectors/rsa1024.pem")).unwrap();
+        let spki = signer.public_key_der().unwrap();
+        let c = Cga::from_modifier(
+            [1; 16],
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0],
+            Sec::ZERO,
+            &spki,
+            &[],
+        )
+        .unwrap();
+        let id = LocalIdentity::from_cga(&mut r, &c, signer, &[]).unwrap();
+        let d = alloc::format!("{id:?}");
+        assert!(d.contains("has_signer: true"), "{d}");
+        // No key material: neither the word nor long digit runs.
+        assert!(!d.to_lowercase().contains("key"), "{d}");
+        assert!(d.len() < 300, "{d}");
     }
 
     #[test]
