@@ -415,6 +415,8 @@ struct Context {
     last_resend: Option<Duration>,
     /// What the forwarding plane was last told on (re)entering ESTABLISHED.
     announced: Option<ContextInfo>,
+    /// The version of the local locators last sent to the peer.
+    sent_version: Option<u64>,
 }
 
 impl Context {
@@ -976,7 +978,6 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             .collect();
         let mut n = 0usize;
         for id in ids {
-            let nonce = self.rng.next_u32();
             let Some(c) = self.contexts.get_mut(&id) else {
                 continue;
             };
@@ -987,16 +988,38 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                     self.out.event(Event::ContextUpdated(info));
                 }
             }
-            if !matches!(c.state, ContextState::Established | ContextState::I2bisSent) {
-                continue;
+            if self.start_update(id, now) {
+                n = n.saturating_add(1);
             }
-            c.update_nonce = Some(nonce);
-            c.update_retx = 0;
-            self.send_update(id);
-            self.arm_update(id, now);
-            n = n.saturating_add(1);
         }
         n
+    }
+
+    /// A new Update Request (new nonce) on a context that has CT(peer).
+    fn start_update(&mut self, id: Id, now: Duration) -> bool {
+        let nonce = self.rng.next_u32();
+        let Some(c) = self.contexts.get_mut(&id) else {
+            return false;
+        };
+        if !matches!(c.state, ContextState::Established | ContextState::I2bisSent) {
+            return false;
+        }
+        c.update_nonce = Some(nonce);
+        c.update_retx = 0;
+        self.send_update(id);
+        self.arm_update(id, now);
+        true
+    }
+
+    /// Records which version of the local locators the peer was sent.
+    fn note_sent_locators(&mut self, id: Id) {
+        let Some(c) = self.contexts.get(&id) else {
+            return;
+        };
+        let v = self.identity(c.local_ulid).map(LocalIdentity::version);
+        if let Some(c) = self.contexts.get_mut(&id) {
+            c.sent_version = v;
+        }
     }
 
     fn arm_update(&mut self, id: Id, now: Duration) {
@@ -1043,6 +1066,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             request_nonce: c.update_nonce.unwrap_or_default(),
         });
         self.queue(built);
+        self.note_sent_locators(id);
     }
 
     // ---- inputs ----
@@ -1438,6 +1462,15 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         self.record_peer(id, tag, ls, rx, opts);
         self.resolve_confusion(id);
         self.enter_established(id, now);
+        // The locators changed after the I2 (I2bis) went out: tell the peer
+        // now (§10.1).
+        let stale = self.contexts.get(&id).is_some_and(|c| {
+            c.sent_version.is_some()
+                && c.sent_version != self.identity(c.local_ulid).map(LocalIdentity::version)
+        });
+        if stale {
+            self.start_update(id, now);
+        }
         Ok(())
     }
 
@@ -1935,6 +1968,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 update_timer: 0,
                 last_resend: None,
                 announced: None,
+                sent_version: None,
             },
         );
         self.by_ulids.insert((local_ulid, peer_ulid, fii), id);
@@ -2309,6 +2343,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             responder_nonce: c.resp_nonce,
         });
         self.queue(built);
+        self.note_sent_locators(id);
     }
 
     fn send_i2bis(&mut self, id: Id) {
@@ -2319,6 +2354,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             packet_context_tag: c.packet_ct,
         });
         self.queue(built);
+        self.note_sent_locators(id);
     }
 
     /// R2 (§7.14) answering Initiator Nonce `nonce`, from `src` to `dst`.
@@ -2330,5 +2366,6 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             })
             .map(|(_, _, t, b)| (src, dst, t, b));
         self.queue(built);
+        self.note_sent_locators(id);
     }
 }

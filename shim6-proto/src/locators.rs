@@ -204,6 +204,7 @@ pub struct LocalIdentity<S> {
     signer: Option<S>,
     signature: Option<Vec<u8>>,
     preferences: Option<(u8, Vec<u8>)>,
+    version: u64,
 }
 
 impl<S> core::fmt::Debug for LocalIdentity<S> {
@@ -348,6 +349,7 @@ impl<S: CgaSigner> LocalIdentity<S> {
             signer,
             signature: None,
             preferences: None,
+            version: 0,
         })
     }
 
@@ -439,6 +441,7 @@ impl<S: CgaSigner> LocalIdentity<S> {
             ) = old;
             return Err(e);
         }
+        self.version = self.version.wrapping_add(1);
         Ok(())
     }
 
@@ -457,6 +460,7 @@ impl<S: CgaSigner> LocalIdentity<S> {
             }
         }
         self.preferences = prefs;
+        self.version = self.version.wrapping_add(1);
         Ok(())
     }
 }
@@ -492,6 +496,12 @@ impl<S> LocalIdentity<S> {
     /// elements.
     pub fn preferences(&self) -> Option<(u8, &[u8])> {
         self.preferences.as_ref().map(|(l, e)| (*l, e.as_slice()))
+    }
+
+    /// Counts changes of the locators or preferences (what a peer was sent
+    /// can be compared with it).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// Whether `addr` is one of the locators.

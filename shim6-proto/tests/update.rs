@@ -423,3 +423,46 @@ fn preferences_for_another_generation_are_refused() {
         Some((0, 1, &[0u8, 1][..]))
     );
 }
+
+#[test]
+fn locators_changed_during_establishment_are_sent_once_established() {
+    let cfg = shim6_proto::endpoint::HostConfig {
+        idle_timeout: None,
+        ..exact()
+    };
+    let mut p = Pair::new(
+        host(cfg.clone(), 1, cga_hba_identity(0xa, 2, RSA1024, 1)),
+        host(cfg, 2, hba_identity(0xb, 2, 2)),
+    );
+    let ua = p.hosts[0].identities()[0].ulid();
+    let ub = p.hosts[1].identities()[0].ulid();
+    p.hosts[0].establish(p.now, ua, ub).unwrap();
+    // Stop after the I2 is sent (hold the R2).
+    p.pump(&mut |s: &Seen| s.msg_type() == T::R2);
+    let r2 = p.dropped.pop().unwrap();
+    // The locators change while A waits in I2-SENT: no Update yet (no
+    // CT(peer)).
+    let l = with_new_cga(&p);
+    assert_eq!(p.hosts[0].update_locators(p.now, ua, l).unwrap(), 0);
+    p.hosts[0]
+        .handle_datagram(
+            p.now,
+            &RxDatagram {
+                src: r2.src,
+                dst: r2.dst,
+                payload: &r2.bytes,
+            },
+        )
+        .unwrap();
+    p.wire.clear();
+    p.pump(&mut keep);
+    // Established, then the Update Request with the new list.
+    assert_eq!(p.types(), vec![(0, T::UPDATE_REQUEST), (1, T::UPDATE_ACK)]);
+    let (_, ct_b) = tags(&p, ua, ub);
+    assert!(
+        p.hosts[1]
+            .peer_locators(ct_b)
+            .unwrap()
+            .contains(&new_addr())
+    );
+}
