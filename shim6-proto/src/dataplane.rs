@@ -22,6 +22,12 @@
 //!   starts at `start + 8`. No context for the tag: give the Shim6 header
 //!   to [`Shim6Host::handle_datagram`](crate::endpoint::Shim6Host::handle_datagram),
 //!   which answers with an R1bis (§12.2).
+//! - [`quoted_tag`] and [`restore_quoted`]: the reverse mapping of §8 for
+//!   the packet in error of an ICMPv6 error about a rewritten packet
+//!   (possibly truncated): find the context by CT(peer) and locators
+//!   ([`Shim6Host::context_by_peer_tag`](crate::endpoint::Shim6Host::context_by_peer_tag)),
+//!   then give the quoted packet its ULIDs back and remove the header so
+//!   that the ULP's ICMP handler recognises it.
 //!
 //! ```
 //! use core::net::Ipv6Addr;
@@ -270,19 +276,7 @@ pub fn find_tag(
 ) -> Result<(ContextTag, usize), DataplaneError> {
     check_ipv6(buf, start, end)?;
     let (_, at) = find_shim(buf, start, end)?;
-    let h: [u8; 8] = *buf
-        .get(at..end)
-        .and_then(|s| s.first_chunk::<8>())
-        .ok_or(DataplaneError::Truncated)?;
-    let [_, hel, p, t1, t2, t3, t4, t5] = h;
-    if p & 0x80 == 0 {
-        return Err(DataplaneError::ControlMessage);
-    }
-    if hel != 0 {
-        return Err(DataplaneError::Truncated);
-    }
-    let tag = u64::from_be_bytes([0, 0, p & 0x7f, t1, t2, t3, t4, t5]);
-    Ok((ContextTag::from_bits_truncate(tag), at))
+    Ok((shim_tag(buf, at, end)?, at))
 }
 
 /// (offset of the Next Header octet that says 140, offset of the Shim6 header)
@@ -320,9 +314,105 @@ pub fn inbound(
 ) -> Result<usize, DataplaneError> {
     let plen = check_ipv6(buf, start, end)?;
     let (nh_at, at) = find_shim(buf, start, end)?;
-    let (_, _) = find_tag(buf, start, end)?;
-    let inner = buf.get(at).copied().ok_or(DataplaneError::Truncated)?;
+    shim_tag(buf, at, end)?;
     let new_plen = plen.checked_sub(8).ok_or(DataplaneError::Truncated)?;
+    strip(buf, start, nh_at, at, new_plen, peer_ulid, local_ulid)
+}
+
+/// The quoted packet of an ICMPv6 error (RFC 5533 §8): at least its IPv6
+/// header, possibly truncated, so the Payload Length is not checked.
+fn check_quoted(buf: &[u8], start: usize, end: usize) -> Result<u16, DataplaneError> {
+    let pkt = buf.get(start..end).ok_or(DataplaneError::Truncated)?;
+    let h = pkt
+        .first_chunk::<IPV6_HEADER_LEN>()
+        .ok_or(DataplaneError::Truncated)?;
+    let [v, _, _, _, l0, l1, ..] = *h;
+    if v >> 4 != 6 {
+        return Err(DataplaneError::NotIpv6);
+    }
+    Ok(u16::from_be_bytes([l0, l1]))
+}
+
+/// The packet in error of an ICMPv6 error about a packet this host sent
+/// with the payload extension header (§8, Figure 9): its CT(peer) and its
+/// locator pair (source, destination), to find the context with
+/// [`Shim6Host::context_by_peer_tag`](crate::endpoint::Shim6Host::context_by_peer_tag).
+/// `buf[start..end]` is the quoted packet, possibly truncated.
+///
+/// # Errors
+/// [`DataplaneError::NoShimHeader`] when the quoted packet has none (it
+/// can go to the ULP unmodified, Figure 8).
+pub fn quoted_tag(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+) -> Result<(ContextTag, Ipv6Addr, Ipv6Addr), DataplaneError> {
+    check_quoted(buf, start, end)?;
+    let (_, at) = find_shim(buf, start, end)?;
+    let tag = shim_tag(buf, at, end)?;
+    let src = addr_at(buf, start.saturating_add(8)).ok_or(DataplaneError::Truncated)?;
+    let dst = addr_at(buf, start.saturating_add(24)).ok_or(DataplaneError::Truncated)?;
+    Ok((tag, src, dst))
+}
+
+/// The reverse mapping of §8 on a packet in error: the quoted packet gets
+/// the ULIDs back (`local_ulid` as source, `peer_ulid` as destination) and
+/// loses its payload extension header, so the ULP's ICMP handler sees the
+/// packet it sent. Returns the quoted packet's new start, `start + 8`
+/// (its Payload Length drops by 8 too).
+///
+/// # Errors
+/// A [`DataplaneError`]; the buffer is then unchanged.
+pub fn restore_quoted(
+    buf: &mut [u8],
+    start: usize,
+    end: usize,
+    local_ulid: Ipv6Addr,
+    peer_ulid: Ipv6Addr,
+) -> Result<usize, DataplaneError> {
+    let plen = check_quoted(buf, start, end)?;
+    let (nh_at, at) = find_shim(buf, start, end)?;
+    shim_tag(buf, at, end)?;
+    strip(
+        buf,
+        start,
+        nh_at,
+        at,
+        plen.saturating_sub(8),
+        local_ulid,
+        peer_ulid,
+    )
+}
+
+/// The tag of the payload extension header at `at`.
+fn shim_tag(buf: &[u8], at: usize, end: usize) -> Result<ContextTag, DataplaneError> {
+    let h: [u8; 8] = *buf
+        .get(at..end)
+        .and_then(|s| s.first_chunk::<8>())
+        .ok_or(DataplaneError::Truncated)?;
+    let [_, hel, p, t1, t2, t3, t4, t5] = h;
+    if p & 0x80 == 0 {
+        return Err(DataplaneError::ControlMessage);
+    }
+    if hel != 0 {
+        return Err(DataplaneError::Truncated);
+    }
+    let tag = u64::from_be_bytes([0, 0, p & 0x7f, t1, t2, t3, t4, t5]);
+    Ok(ContextTag::from_bits_truncate(tag))
+}
+
+/// Removes the 8-octet header at `at` (the Next Header octet at `nh_at`
+/// points to it), sets the Payload Length and the addresses.
+fn strip(
+    buf: &mut [u8],
+    start: usize,
+    nh_at: usize,
+    at: usize,
+    new_plen: u16,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+) -> Result<usize, DataplaneError> {
+    let inner = buf.get(at).copied().ok_or(DataplaneError::Truncated)?;
     if let Some(b) = buf.get_mut(nh_at) {
         *b = inner;
     }
@@ -331,8 +421,8 @@ pub fn inbound(
     if let Some(l) = buf.get_mut(new_start.saturating_add(4)..new_start.saturating_add(6)) {
         l.copy_from_slice(&new_plen.to_be_bytes());
     }
-    put_addr(buf, new_start.saturating_add(8), peer_ulid);
-    put_addr(buf, new_start.saturating_add(24), local_ulid);
+    put_addr(buf, new_start.saturating_add(8), src);
+    put_addr(buf, new_start.saturating_add(24), dst);
     Ok(new_start)
 }
 
@@ -504,5 +594,33 @@ mod tests {
         let long = packet(0, 0, &ext, c.peer_locator, c.local_locator);
         let end = long.len();
         assert_eq!(find_tag(&long, 0, end), Err(DataplaneError::TooManyHeaders));
+    }
+
+    #[test]
+    fn icmp_packet_in_error_is_mapped_back() {
+        let c = ctx();
+        // What the host sent: rewritten, with the extension header.
+        let mut sent = packet(8, 17, &[], c.local_ulid, c.peer_ulid);
+        let end = sent.len();
+        let s = outbound(&mut sent, 8, end, &c).unwrap();
+        // A router quotes it truncated to the IPv6 header, the Shim6
+        // header and 2 octets of the payload.
+        let mut quoted = sent[s..s + 50].to_vec();
+        let qend = quoted.len();
+        let (tag, src, dst) = quoted_tag(&quoted, 0, qend).unwrap();
+        assert_eq!(
+            (tag, src, dst),
+            (c.ct_peer, c.local_locator, c.peer_locator)
+        );
+        let q = restore_quoted(&mut quoted, 0, qend, c.local_ulid, c.peer_ulid).unwrap();
+        assert_eq!(q, 8);
+        // The packet the ULP sent, as far as it was quoted (payload length
+        // as the ULP set it: 4).
+        let original = packet(0, 17, &[], c.local_ulid, c.peer_ulid);
+        assert_eq!(&quoted[8..], &original[..42]);
+        // A quote without the Shim6 header goes up unmodified.
+        let plain = packet(0, 17, &[], c.local_ulid, c.peer_ulid);
+        assert_eq!(quoted_tag(&plain, 0, 30), Err(DataplaneError::Truncated));
+        assert_eq!(quoted_tag(&plain, 0, 44), Err(DataplaneError::NoShimHeader));
     }
 }

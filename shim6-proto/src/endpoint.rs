@@ -41,7 +41,7 @@
 //! | I2 / I2bis | `valid`: the Responder Validator and nonce verify (§7.13, §7.20), the PDS corresponds to ULID(peer) and every locator verifies (§7.2), and, for an existing context, the source locator is in Ls(peer) or in the new list |
 //! | R2 | a context with this Initiator Nonce and locators (§7.16); before it enters ESTABLISHED, its PDS and locators verify |
 //! | R1bis | a context whose CT(peer) is the Packet Context Tag and whose locator pair is the R1bis's (§7.18) |
-//! | payload / control 64-127 | the context whose CT(local) is the tag; none: the IDLE row (R1bis, §7.17) |
+//! | payload / control 64-127 | the context whose CT(local) is the tag; for a control message, also its source in Ls(peer) and destination in Ls(local), else treated as no context (§10.4, §10.5); none: the IDLE row (R1bis, §7.17) |
 //! | timer | the retransmission counter against the state's RETRIES_MAX (§7.8, §7.12, §7.19) |
 //! | ICMP | the quoted packet is the I1 of a context (tag and nonce, §7.8) |
 //!
@@ -53,7 +53,7 @@
 //! | SendR2 | (new context: allocate CT(local), refuse when the table is full) record CT(peer), Ls(peer); resolve context confusion (§7.15); the event, then R2 with the local locators |
 //! | SendR1bis | stateless R1bis to the packet's source (§7.17) |
 //! | SendI2bis | I2bis over the R1bis's locator pair, CT(peer) unchanged; timer I2bis_TIMEOUT |
-//! | Process | the context was used (idle timer) |
+//! | Process | the context was used (idle timer); an Update Request is verified (new list with the message's or the stored PDS, preferences against the generation and the count) and recorded, then acknowledged, or refused with an Error (codes 2-4, §10.4); an Update Acknowledgement with the outstanding nonce ends the update (§10.5) |
 //! | ProcessAndSendI2(bis) | as Process, and the I2 (I2bis) again |
 //! | DiscardState | the context is removed ([`Event::ContextRemoved`]) |
 //! | Discard / NotDelivered | counted drop ([`Dropped`]) |
@@ -61,12 +61,41 @@
 //! | None into E-FAILED / NO-SUPPORT | CT(local) released, [`Event::EstablishmentFailed`], hold-down NO_R1_HOLDDOWN_TIME / ICMP_HOLDDOWN_TIME |
 //! | HolddownExpired into IDLE | the entry is forgotten |
 //!
+//! Outside the table: [`Shim6Host::update_locators`] and
+//! [`Shim6Host::update_preferences`] start an Update Request on every
+//! context of the identity that has CT(peer), retransmitted from
+//! UPDATE_TIMEOUT doubling up to MAX_UPDATE_TIMEOUT until acknowledged
+//! (§10.1-10.3); unknown message types and unrecognised critical options
+//! get a Shim6 Error (codes 0 and 1, §12.3), at most one per
+//! [`HostConfig::error_interval`].
+//!
 //! ## Bounds
 //! At most [`HostConfig::max_contexts`] entries (E-FAILED and NO-SUPPORT
 //! entries included); a new context beyond that is refused and counted.
 //! R1 and R1bis are answered without creating any state. Established
 //! contexts idle for [`HostConfig::idle_timeout`] are removed (§9
-//! suggests 5 minutes; LinShim6 servers use 10 s).
+//! suggests 5 minutes; LinShim6 servers use 10 s). A peer's locator list
+//! is bounded by [`HostConfig::max_peer_locators`], the output queue by
+//! [`HostConfig::max_pending_outputs`].
+//!
+//! ## Interpretations
+//! - Appendix B's I1-SENT row goes to E-FAILED on an ICMP error; the text
+//!   (§6.2, §7.8) is normative and goes to NO-SUPPORT, as
+//!   [`crate::context::step`] does.
+//! - E-FAILED and NO-SUPPORT entries keep no context tag (it is released
+//!   into the quarantine); a valid I2 for the pair allocates a new one.
+//! - A retransmitted I1 keeps its context tag and Initiator Nonce; the I2
+//!   keeps the I1's nonce (§7.11 allows either).
+//! - The R1 validator covers the I1's locators (§7.10.1), so the I2 must
+//!   come over the same locator pair; an I2 from elsewhere fails it.
+//! - Update Requests are verified and recorded atomically: a valid list
+//!   with bad preferences changes nothing (§10.4 would record the list
+//!   first).
+//! - When an update withdraws Lp(peer) or Lp(local), the pair falls back
+//!   to the ULID until REAP explores another one.
+//! - "Accept and send I2 (I2bis)" on payload in I2-SENT (I2BIS-SENT) sends
+//!   at most one per [`RESEND_INTERVAL`] per context; further payload is
+//!   still accepted.
 #![deny(clippy::arithmetic_side_effects)]
 
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -93,8 +122,9 @@ use crate::locators::{IdentityError, LocalIdentity, LocatorError, verify_peer_lo
 use crate::timer::TimerHeap;
 use crate::validator::{R1Input, R1bisInput, ValidatorKeys};
 use crate::wire::{
-    self, ContextTag, ControlRepr, LocatorList, LocatorPreferences, Locators, Message, MessageType,
-    NO_NEXT_HEADER, OptionRepr, OptionType, OptionValue, Options, PayloadRepr, Shim6Packet,
+    self, ContextTag, ControlRepr, ErrorCode, LocatorList, LocatorPreferences, Locators, Message,
+    MessageType, NO_NEXT_HEADER, OptionRepr, OptionType, OptionValue, Options, PayloadRepr,
+    Shim6Packet,
 };
 
 /// Configuration of a [`Shim6Host`].
@@ -121,6 +151,13 @@ pub struct HostConfig {
     pub key_limits: RsaKeyLimits,
     /// Most local identities (ULIDs).
     pub max_identities: usize,
+    /// Shortest gap between two Shim6 Error messages (`None`: never send
+    /// any). Errors due in between are counted and not sent.
+    pub error_interval: Option<Duration>,
+    /// Most messages waiting in the output queue: a driver that does not
+    /// poll loses (and the host counts) further transmissions, so a flood
+    /// of I1s cannot grow the queue without bound. Events are never dropped.
+    pub max_pending_outputs: usize,
 }
 
 impl Default for HostConfig {
@@ -134,6 +171,8 @@ impl Default for HostConfig {
             max_peer_locators: 32,
             key_limits: RsaKeyLimits::DEFAULT,
             max_identities: 16,
+            error_interval: Some(Duration::from_millis(100)),
+            max_pending_outputs: 4096,
         }
     }
 }
@@ -258,6 +297,12 @@ pub struct HostStats {
     pub refused_full: u64,
     /// Messages that could not be encoded (too long).
     pub emit_errors: u64,
+    /// Shim6 Error messages not sent because of `error_interval`.
+    pub errors_suppressed: u64,
+    /// Messages not queued because `max_pending_outputs` were waiting.
+    pub outputs_dropped: u64,
+    /// Payload-triggered I2/I2bis not sent (one per RESEND_INTERVAL).
+    pub resends_suppressed: u64,
     /// Calls with a time older than the latest one (clamped).
     pub time_went_back: u64,
 }
@@ -307,6 +352,10 @@ pub struct Establish {
 }
 
 type Id = u64;
+
+/// Shortest gap between two I2 (I2bis) messages triggered by payload
+/// packets in I2-SENT (I2BIS-SENT) on one context.
+pub const RESEND_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A message built for a context: source, destination, type and octets.
 type Built = Option<(
@@ -362,6 +411,12 @@ struct Context {
     update_nonce: Option<u32>,
     update_retx: u32,
     update_timer: u64,
+    /// When a payload last triggered an I2/I2bis.
+    last_resend: Option<Duration>,
+    /// What the forwarding plane was last told on (re)entering ESTABLISHED.
+    announced: Option<ContextInfo>,
+    /// The version of the local locators last sent to the peer.
+    sent_version: Option<u64>,
 }
 
 impl Context {
@@ -431,6 +486,18 @@ fn proof_of<'a>(
     (list, pds, sig)
 }
 
+/// Offset from the start of the Shim6 header of the first option of type
+/// `ty` in a parsed message whose options start at `area_offset`.
+fn option_offset(opts: &Options<'_>, ty: OptionType, area_offset: usize) -> Option<usize> {
+    match opts {
+        Options::Wire(area) => crate::wire::options::RawOptions::new(area)
+            .flatten()
+            .find(|r| r.option_type == ty)
+            .map(|r| area_offset.saturating_add(r.offset)),
+        _ => None,
+    }
+}
+
 fn encode(message: Message<'_>, opts: &[OptionRepr<'_>]) -> Result<Vec<u8>, wire::Error> {
     let repr = ControlRepr {
         next_header: NO_NEXT_HEADER,
@@ -479,6 +546,7 @@ pub struct Shim6Host<R, S = RsaSigner> {
     out: OutQueue,
     clock: Clock,
     stats: HostStats,
+    last_error: Option<Duration>,
 }
 
 impl<R, S> core::fmt::Debug for Shim6Host<R, S> {
@@ -501,11 +569,21 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         now: Duration,
         identities: Vec<LocalIdentity<S>>,
     ) -> Result<Self, ConfigError> {
-        if cfg.max_contexts == 0 || cfg.max_identities == 0 || cfg.max_peer_locators == 0 {
+        if cfg.max_contexts == 0
+            || cfg.max_identities == 0
+            || cfg.max_peer_locators == 0
+            || cfg.max_pending_outputs == 0
+        {
             return Err(ConfigError::ZeroBound);
         }
-        if identities.len() > cfg.max_identities {
-            return Err(ConfigError::ZeroBound);
+        let duplicate = identities.iter().enumerate().any(|(i, a)| {
+            identities
+                .iter()
+                .skip(i.saturating_add(1))
+                .any(|b| a.ulid() == b.ulid())
+        });
+        if identities.len() > cfg.max_identities || duplicate {
+            return Err(ConfigError::Identities);
         }
         let ctags = ContextTagAllocator::new(CtagConfig {
             max_live: cfg.max_contexts,
@@ -528,6 +606,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             out: OutQueue::default(),
             clock: Clock::new(now),
             stats: HostStats::default(),
+            last_error: None,
         })
     }
 
@@ -592,6 +671,21 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         self.by_ct_local
             .get(&tag)
             .and_then(|id| self.contexts.get(id))
+            .map(Context::info)
+    }
+
+    /// The context that sends with CT(peer) `tag` over this locator pair
+    /// (for the reverse mapping of an ICMPv6 error's packet in error, §8).
+    pub fn context_by_peer_tag(
+        &self,
+        tag: ContextTag,
+        local_locator: Ipv6Addr,
+        peer_locator: Ipv6Addr,
+    ) -> Option<ContextInfo> {
+        self.by_ct_peer
+            .range((tag, Id::MIN)..=(tag, Id::MAX))
+            .filter_map(|(_, id)| self.contexts.get(id))
+            .find(|c| c.lp_local == local_locator && c.lp_peer == peer_locator)
             .map(Context::info)
     }
 
@@ -884,7 +978,6 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             .collect();
         let mut n = 0usize;
         for id in ids {
-            let nonce = self.rng.next_u32();
             let Some(c) = self.contexts.get_mut(&id) else {
                 continue;
             };
@@ -895,16 +988,38 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                     self.out.event(Event::ContextUpdated(info));
                 }
             }
-            if !matches!(c.state, ContextState::Established | ContextState::I2bisSent) {
-                continue;
+            if self.start_update(id, now) {
+                n = n.saturating_add(1);
             }
-            c.update_nonce = Some(nonce);
-            c.update_retx = 0;
-            self.send_update(id);
-            self.arm_update(id, now);
-            n = n.saturating_add(1);
         }
         n
+    }
+
+    /// A new Update Request (new nonce) on a context that has CT(peer).
+    fn start_update(&mut self, id: Id, now: Duration) -> bool {
+        let nonce = self.rng.next_u32();
+        let Some(c) = self.contexts.get_mut(&id) else {
+            return false;
+        };
+        if !matches!(c.state, ContextState::Established | ContextState::I2bisSent) {
+            return false;
+        }
+        c.update_nonce = Some(nonce);
+        c.update_retx = 0;
+        self.send_update(id);
+        self.arm_update(id, now);
+        true
+    }
+
+    /// Records which version of the local locators the peer was sent.
+    fn note_sent_locators(&mut self, id: Id) {
+        let Some(c) = self.contexts.get(&id) else {
+            return;
+        };
+        let v = self.identity(c.local_ulid).map(LocalIdentity::version);
+        if let Some(c) = self.contexts.get_mut(&id) {
+            c.sent_version = v;
+        }
     }
 
     fn arm_update(&mut self, id: Id, now: Duration) {
@@ -951,6 +1066,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             request_nonce: c.update_nonce.unwrap_or_default(),
         });
         self.queue(built);
+        self.note_sent_locators(id);
     }
 
     // ---- inputs ----
@@ -987,10 +1103,33 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         }
         let repr = match ControlRepr::parse(&view) {
             Ok(r) => r,
-            Err(e) => return self.drop(Dropped::Malformed(e)),
+            Err(e) => {
+                if let wire::Error::UnrecognizedCriticalOption { pointer } = e {
+                    //= https://www.rfc-editor.org/rfc/rfc5533#section-12.3
+                    //# If there
+                    //# is any option in the message with C=1 that isn't known to the host,
+                    //# then the host MUST send a Shim6 Error message with Error Code=1 with
+                    //# the Pointer field referencing the first octet of the Option Type.
+                    self.send_error(now, rx, ErrorCode::CRITICAL_OPTION, pointer);
+                }
+                return self.drop(Dropped::Malformed(e));
+            }
         };
         let t = repr.message.msg_type();
         self.stats.received.bump(t);
+        if let Message::Unknown { .. } = repr.message {
+            //= https://www.rfc-editor.org/rfc/rfc5533#section-12.3
+            //# If the packet contains a shim message type that is unknown
+            //# to the receiver, then a Shim6 Error message with Error Code=0 is
+            //# generated and sent back.
+            self.send_error(
+                now,
+                rx,
+                ErrorCode::UNKNOWN_MESSAGE_TYPE,
+                Message::UNKNOWN_TYPE_POINTER,
+            );
+            return self.drop(Dropped::Unsupported(t));
+        }
         match repr.message {
             Message::I1 {
                 context_tag,
@@ -1323,6 +1462,15 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
         self.record_peer(id, tag, ls, rx, opts);
         self.resolve_confusion(id);
         self.enter_established(id, now);
+        // The locators changed after the I2 (I2bis) went out: tell the peer
+        // now (§10.1).
+        let stale = self.contexts.get(&id).is_some_and(|c| {
+            c.sent_version.is_some()
+                && c.sent_version != self.identity(c.local_ulid).map(LocalIdentity::version)
+        });
+        if stale {
+            self.start_update(id, now);
+        }
         Ok(())
     }
 
@@ -1428,15 +1576,37 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             }
             (Action::Process, Some(id)) => self.process_tagged(id, now, rx, msg),
             (Action::ProcessAndSendI2, Some(id)) => {
-                self.send_i2(id);
+                if self.resend_due(id, now) {
+                    self.send_i2(id);
+                }
                 self.process_tagged(id, now, rx, msg)
             }
             (Action::ProcessAndSendI2bis, Some(id)) => {
-                self.send_i2bis(id);
+                if self.resend_due(id, now) {
+                    self.send_i2bis(id);
+                }
                 self.process_tagged(id, now, rx, msg)
             }
             _ => self.drop(Dropped::Discarded(state)),
         }
+    }
+
+    /// Whether a payload-triggered I2/I2bis may go out now: at most one
+    /// per [`RESEND_INTERVAL`] per context, so that a stream of payload
+    /// packets does not become a stream of I2bis messages (each larger
+    /// than the packet that triggered it).
+    fn resend_due(&mut self, id: Id, now: Duration) -> bool {
+        let Some(c) = self.contexts.get_mut(&id) else {
+            return false;
+        };
+        if c.last_resend
+            .is_some_and(|t| now < t.saturating_add(RESEND_INTERVAL))
+        {
+            self.stats.resends_suppressed = self.stats.resends_suppressed.saturating_add(1);
+            return false;
+        }
+        c.last_resend = Some(now);
+        true
     }
 
     /// The "process" of a payload or a control message 64-127 for a
@@ -1484,6 +1654,11 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
     /// §10.4: verify the new list (with the PDS of the message or of the
     /// establishment), check the preferences against it, then record both
     /// and acknowledge. Nothing is recorded unless everything verifies.
+    fn error_at(&mut self, now: Duration, rx: &RxDatagram<'_>, code: ErrorCode, at: Option<usize>) {
+        let pointer = at.and_then(|a| u16::try_from(a).ok()).unwrap_or(0);
+        self.send_error(now, rx, code, pointer);
+    }
+
     fn on_update_request(
         &mut self,
         id: Id,
@@ -1522,7 +1697,23 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 self.cfg.max_peer_locators,
             ) {
                 Ok(ls) => Some((ls, l.generation, l.locators.len())),
-                Err(e) => return self.drop(Dropped::BadLocators(e)),
+                Err(e) => {
+                    //= https://www.rfc-editor.org/rfc/rfc5533#section-10.4
+                    //# If the locator list
+                    //# cannot be verified, this procedure should send a Shim6 Error message
+                    //# with Error Code=2.
+                    let index = match e {
+                        LocatorError::UnknownMethod { index }
+                        | LocatorError::NotInHbaSet { index } => index,
+                        _ => 0,
+                    };
+                    // The Verification Method octet: option header 4,
+                    // generation 4, Num Locators 1.
+                    let at = option_offset(opts, OptionType::LOCATOR_LIST, 16)
+                        .map(|o| o.saturating_add(9).saturating_add(index));
+                    self.error_at(now, rx, ErrorCode::VERIFICATION_FAILED, at);
+                    return self.drop(Dropped::BadLocators(e));
+                }
             },
             None => {
                 if let Some(p) = pds
@@ -1537,10 +1728,25 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             .as_ref()
             .map_or((c.peer_generation, c.peer_list_len), |(_, g, n)| (*g, *n));
         if let Some(p) = &prefs {
+            let at = option_offset(opts, OptionType::LOCATOR_PREFERENCES, 16);
             if p.generation != generation {
+                //= https://www.rfc-editor.org/rfc/rfc5533#section-10.4
+                //# If they do not match,
+                //# then the host generates a Shim6 Error message with Error Code=3 and
+                //# with the Pointer field referring to the first octet in the Locator
+                //# List Generation number in the Locator Preference option.
+                let at = at.map(|o| o.saturating_add(4));
+                self.error_at(now, rx, ErrorCode::GENERATION_OUT_OF_SYNC, at);
                 return self.drop(Dropped::GenerationMismatch);
             }
             if p.count() != list_len {
+                //= https://www.rfc-editor.org/rfc/rfc5533#section-10.4
+                //# if the number of elements in the Locator Preference option
+                //# does not match the number of locators in Ls(peer), then a Shim6 Error
+                //# message with Error Code=4 is sent with the Pointer field referring to
+                //# the first octet of the Length field in the Locator Preference option.
+                let at = at.map(|o| o.saturating_add(2));
+                self.error_at(now, rx, ErrorCode::LOCATOR_COUNT, at);
                 return self.drop(Dropped::LocatorCount);
             }
         }
@@ -1760,6 +1966,9 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 update_nonce: None,
                 update_retx: 0,
                 update_timer: 0,
+                last_resend: None,
+                announced: None,
+                sent_version: None,
             },
         );
         self.by_ulids.insert((local_ulid, peer_ulid, fii), id);
@@ -1936,10 +2145,13 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
                 .arm(now.saturating_add(idle), (id, TimerKind::Idle));
         }
         let info = c.info();
+        let changed = c.announced != Some(info);
+        c.announced = Some(info);
         if !was_installed {
             self.stats.established = self.stats.established.saturating_add(1);
             self.out.event(Event::ContextEstablished(info));
-        } else {
+        } else if changed {
+            // A retransmitted I2 that changes nothing announces nothing.
             self.out.event(Event::ContextUpdated(info));
         }
     }
@@ -2020,13 +2232,44 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             contexts.get(&id).is_some_and(|c| c.timer_gen(k) == g)
         };
         self.timers.purge(live);
-        self.timers.compact(live, contexts.len().saturating_mul(2));
+        // Up to three armed timers per context.
+        self.timers.compact(live, contexts.len().saturating_mul(3));
     }
 
     // ---- sending ----
 
+    /// A Shim6 Error message (§5.14) back to the sender of `rx`, carrying
+    /// as much of its Shim6 header as fits in the IPv6 minimum MTU; at most
+    /// one per `error_interval`. The Pointer counts from the start of the
+    /// Shim6 header, which is what the Packet in Error holds.
+    fn send_error(&mut self, now: Duration, rx: &RxDatagram<'_>, code: ErrorCode, pointer: u16) {
+        let Some(gap) = self.cfg.error_interval else {
+            return;
+        };
+        if self
+            .last_error
+            .is_some_and(|last| now < last.saturating_add(gap))
+        {
+            self.stats.errors_suppressed = self.stats.errors_suppressed.saturating_add(1);
+            return;
+        }
+        self.last_error = Some(now);
+        // 1280 - 40 (IPv6) - 8 (Error header).
+        let n = rx.payload.len().min(1232);
+        let m = Message::Error {
+            code,
+            pointer,
+            packet_in_error: rx.payload.get(..n).unwrap_or(&[]),
+        };
+        self.send(rx.dst, rx.src, m, &[]);
+    }
+
     fn send(&mut self, src: Ipv6Addr, dst: Ipv6Addr, msg: Message<'_>, opts: &[OptionRepr<'_>]) {
         let t = msg.msg_type();
+        if self.out.len() >= self.cfg.max_pending_outputs {
+            self.stats.outputs_dropped = self.stats.outputs_dropped.saturating_add(1);
+            return;
+        }
         match encode(msg, opts) {
             Ok(bytes) => {
                 self.stats.sent.bump(t);
@@ -2071,6 +2314,9 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
 
     fn queue(&mut self, built: Built) {
         match built {
+            Some(_) if self.out.len() >= self.cfg.max_pending_outputs => {
+                self.stats.outputs_dropped = self.stats.outputs_dropped.saturating_add(1);
+            }
             Some((src, dst, t, Ok(bytes))) => {
                 self.stats.sent.bump(t);
                 self.out.msg(src, dst, bytes);
@@ -2097,6 +2343,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             responder_nonce: c.resp_nonce,
         });
         self.queue(built);
+        self.note_sent_locators(id);
     }
 
     fn send_i2bis(&mut self, id: Id) {
@@ -2107,6 +2354,7 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             packet_context_tag: c.packet_ct,
         });
         self.queue(built);
+        self.note_sent_locators(id);
     }
 
     /// R2 (§7.14) answering Initiator Nonce `nonce`, from `src` to `dst`.
@@ -2118,5 +2366,6 @@ impl<R: CryptoRng, S: CgaSigner> Shim6Host<R, S> {
             })
             .map(|(_, _, t, b)| (src, dst, t, b));
         self.queue(built);
+        self.note_sent_locators(id);
     }
 }

@@ -16,6 +16,9 @@ pub enum ConfigError {
     /// A validator secret lifetime below VALIDATOR_MIN_LIFETIME (RFC 5533 §14).
     #[error("validator lifetime below VALIDATOR_MIN_LIFETIME")]
     ValidatorLifetime,
+    /// More local identities than `max_identities`, or two with one ULID.
+    #[error("too many or duplicate identities")]
+    Identities,
 }
 
 /// Why no context tag could be allocated.

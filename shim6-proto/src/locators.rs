@@ -194,8 +194,8 @@ pub fn verify_peer_locators(
 
 /// A local ULID with its locators and what proves them: the PDS, the
 /// locator list generation and, for CGA-method locators, a signing key and
-/// the current signature.
-#[derive(Debug, Clone)]
+/// the current signature. `Debug` never prints the signing key.
+#[derive(Clone)]
 pub struct LocalIdentity<S> {
     ulid: Ipv6Addr,
     pds: Vec<u8>,
@@ -204,6 +204,18 @@ pub struct LocalIdentity<S> {
     signer: Option<S>,
     signature: Option<Vec<u8>>,
     preferences: Option<(u8, Vec<u8>)>,
+    version: u64,
+}
+
+impl<S> core::fmt::Debug for LocalIdentity<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LocalIdentity")
+            .field("ulid", &self.ulid)
+            .field("locators", &self.locators)
+            .field("generation", &self.generation)
+            .field("has_signer", &self.signer.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S: CgaSigner> LocalIdentity<S> {
@@ -337,6 +349,7 @@ impl<S: CgaSigner> LocalIdentity<S> {
             signer,
             signature: None,
             preferences: None,
+            version: 0,
         })
     }
 
@@ -428,6 +441,7 @@ impl<S: CgaSigner> LocalIdentity<S> {
             ) = old;
             return Err(e);
         }
+        self.version = self.version.wrapping_add(1);
         Ok(())
     }
 
@@ -446,6 +460,7 @@ impl<S: CgaSigner> LocalIdentity<S> {
             }
         }
         self.preferences = prefs;
+        self.version = self.version.wrapping_add(1);
         Ok(())
     }
 }
@@ -483,6 +498,12 @@ impl<S> LocalIdentity<S> {
         self.preferences.as_ref().map(|(l, e)| (*l, e.as_slice()))
     }
 
+    /// Counts changes of the locators or preferences (what a peer was sent
+    /// can be compared with it).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Whether `addr` is one of the locators.
     pub fn has_locator(&self, addr: Ipv6Addr) -> bool {
         self.locators.iter().any(|l| l.addr == addr)
@@ -494,7 +515,7 @@ mod tests {
     use super::*;
     use crate::wire::Locators;
     use hba_cga::cga::Sec;
-    use hba_cga::sig::RsaSigner;
+    use hba_cga::sig::{CgaSigner, RsaSigner};
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 
@@ -593,6 +614,27 @@ mod tests {
             ),
             Err(LocatorError::UnknownMethod { index: 2 })
         );
+    }
+
+    #[test]
+    fn debug_never_prints_the_key() {
+        let mut r = ChaCha20Rng::seed_from_u64(9);
+        let signer = RsaSigner::from_pem(include_str!("../tests/vectors/rsa1024.pem")).unwrap();
+        let spki = signer.public_key_der().unwrap();
+        let c = Cga::from_modifier(
+            [1; 16],
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0],
+            Sec::ZERO,
+            &spki,
+            &[],
+        )
+        .unwrap();
+        let id = LocalIdentity::from_cga(&mut r, &c, signer, &[]).unwrap();
+        let d = alloc::format!("{id:?}");
+        assert!(d.contains("has_signer: true"), "{d}");
+        // No key material: neither the word nor long digit runs.
+        assert!(!d.to_lowercase().contains("key"), "{d}");
+        assert!(d.len() < 300, "{d}");
     }
 
     #[test]

@@ -67,6 +67,19 @@ fn switched_locators_round_trip_through_both_hosts() {
     let s = dataplane::inbound(&mut buf, start, end, cb.peer_ulid, cb.local_ulid).unwrap();
     assert_eq!(&buf[s..], &original[..]);
 
+    // An ICMPv6 error quoting A's rewritten packet (say, the first 48
+    // octets) maps back to A's context and to the packet the ULP sent (§8).
+    let mut sent = udp_packet(8, ua, ub);
+    let e = sent.len();
+    let s = dataplane::outbound(&mut sent, 8, e, &tx).unwrap();
+    let mut quoted = sent[s..s + 48].to_vec();
+    let (qtag, qsrc, qdst) = dataplane::quoted_tag(&quoted, 0, 48).unwrap();
+    let ctx = p.hosts[0].context_by_peer_tag(qtag, qsrc, qdst).unwrap();
+    assert_eq!((ctx.local_ulid, ctx.peer_ulid), (ua, ub));
+    assert!(p.hosts[0].context_by_peer_tag(qtag, qdst, qsrc).is_none());
+    let q = dataplane::restore_quoted(&mut quoted, 0, 48, ctx.local_ulid, ctx.peer_ulid).unwrap();
+    assert_eq!(&quoted[q..], &original[..40]);
+
     // A packet between other addresses is refused unchanged.
     let mut other = udp_packet(8, ub, ua);
     let copy = other.clone();

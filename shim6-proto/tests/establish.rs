@@ -100,12 +100,19 @@ fn cga_1024_2_5_10_locators() {
 }
 
 #[test]
-fn cga_2048_and_mixed() {
-    establish_and_check(
-        cga_identity(0xa, 5, RSA2048, 3),
-        cga_identity(0xb, 5, RSA2048, 4),
-    );
+fn cga_2048_2_5_10_locators_and_mixed() {
+    for n in [2u16, 5, 10] {
+        establish_and_check(
+            cga_identity(0xa, n, RSA2048, 3),
+            cga_identity(0xb, n, RSA2048, 4),
+        );
+    }
+    // An HBA host with a CGA-2048 host, and a CGA-compatible HBA set.
     establish_and_check(hba_identity(0xa, 3, 5), cga_identity(0xb, 10, RSA2048, 6));
+    establish_and_check(
+        cga_hba_identity(0xa, 4, RSA2048, 7),
+        hba_identity(0xb, 2, 8),
+    );
 }
 
 #[test]
@@ -570,4 +577,48 @@ fn trigger_heuristic_starts_establishment_after_2kb() {
     );
     assert_eq!(trig.stats().triggered, 1);
     assert_eq!(trig.flows(), 0);
+}
+
+#[test]
+fn configuration_errors() {
+    use shim6_proto::endpoint::Shim6Host;
+    use shim6_proto::error::ConfigError;
+    let id = hba_identity(0xa, 1, 1);
+    let mk = |cfg: HostConfig, ids: Vec<_>| Shim6Host::new(cfg, rng(1), secs(0), ids).map(|_| ());
+    assert_eq!(
+        mk(
+            HostConfig {
+                max_contexts: 0,
+                ..HostConfig::default()
+            },
+            vec![]
+        ),
+        Err(ConfigError::ZeroBound)
+    );
+    assert_eq!(
+        mk(
+            HostConfig {
+                max_identities: 1,
+                ..HostConfig::default()
+            },
+            vec![id.clone(), hba_identity(0xb, 1, 2)]
+        ),
+        Err(ConfigError::Identities)
+    );
+    assert_eq!(
+        mk(HostConfig::default(), vec![id.clone(), id.clone()]),
+        Err(ConfigError::Identities)
+    );
+    assert_eq!(
+        mk(
+            HostConfig {
+                validator_lifetime: secs(29),
+                ..HostConfig::default()
+            },
+            vec![]
+        ),
+        Err(ConfigError::ValidatorLifetime)
+    );
+    let mut h = host(exact(), 1, id.clone());
+    assert_eq!(h.add_identity(id), Err(ApiError::Identity));
 }

@@ -407,3 +407,220 @@ fn i1_to_a_foreign_ulid_is_dropped() {
     assert_eq!(r, Err(Dropped::NotUnicast));
     assert_eq!(b.pending_outputs(), 0);
 }
+
+#[test]
+fn unknown_type_and_critical_option_get_error_messages() {
+    use shim6_proto::wire::ErrorCode;
+    let mut b = host(exact(), 2, hba_identity(0xb, 2, 2));
+    let ub = b.identities()[0].ulid();
+    let src: Ipv6Addr = "2001:db8:a::1".parse().unwrap();
+    // Type 100, unknown: 16 octets, checksum filled.
+    let mut unk = vec![59u8, 1, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    Shim6Packet::new_unchecked(&mut unk[..]).fill_checksum();
+    let r = b.handle_datagram(
+        secs(0),
+        &RxDatagram {
+            src,
+            dst: ub,
+            payload: &unk,
+        },
+    );
+    assert_eq!(r, Err(Dropped::Unsupported(T(100))));
+    let mut buf = vec![];
+    let t = match b.poll_output(&mut buf).unwrap() {
+        shim6_proto::event::Output::Transmit(t) => t,
+        o => panic!("{o:?}"),
+    };
+    assert_eq!((t.src, t.dst), (ub, src));
+    let e = ControlRepr::parse(&Shim6Packet::new_checked(&buf[..]).unwrap()).unwrap();
+    // Code 0, Pointer at the Type octet (§12.3), the message echoed.
+    match e.message {
+        Message::Error {
+            code,
+            pointer,
+            packet_in_error,
+        } => {
+            assert_eq!(code, ErrorCode::UNKNOWN_MESSAGE_TYPE);
+            assert_eq!(pointer, 2);
+            assert_eq!(packet_in_error, &unk[..]);
+        }
+        m => panic!("{m:?}"),
+    }
+    // An I1 with an unknown option whose C bit is set: Code 1, Pointer at
+    // its Type field (offset 16, right after the I1's fixed part).
+    let mut i1 = vec![
+        59u8, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9, // I1
+        0x00, 0x33, 0, 4, 1, 2, 3, 4, // type 25, C=1, length 4
+    ];
+    Shim6Packet::new_unchecked(&mut i1[..]).fill_checksum();
+    let r = b.handle_datagram(
+        secs(1),
+        &RxDatagram {
+            src,
+            dst: ub,
+            payload: &i1,
+        },
+    );
+    assert!(matches!(r, Err(Dropped::Malformed(_))));
+    buf.clear();
+    b.poll_output(&mut buf).unwrap();
+    let e = ControlRepr::parse(&Shim6Packet::new_checked(&buf[..]).unwrap()).unwrap();
+    match e.message {
+        Message::Error { code, pointer, .. } => {
+            assert_eq!(code, ErrorCode::CRITICAL_OPTION);
+            assert_eq!(pointer, 16);
+        }
+        m => panic!("{m:?}"),
+    }
+    // A second error within 100 ms is not sent, but counted.
+    let r = b.handle_datagram(
+        secs(1) + std::time::Duration::from_millis(50),
+        &RxDatagram {
+            src,
+            dst: ub,
+            payload: &unk,
+        },
+    );
+    assert!(r.is_err());
+    assert_eq!(b.pending_outputs(), 0);
+    assert_eq!(b.stats().errors_suppressed, 1);
+    assert_eq!(b.stats().sent.error, 2);
+    // An Error is never answered with an Error.
+    b.handle_datagram(
+        secs(5),
+        &RxDatagram {
+            src,
+            dst: ub,
+            payload: &buf,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(b.pending_outputs(), 0);
+    assert_eq!(b.contexts(), 0);
+}
+
+#[test]
+fn an_unpolled_queue_stays_bounded() {
+    let cfg = HostConfig {
+        max_pending_outputs: 100,
+        ..HostConfig::default()
+    };
+    let mut b = host(cfg, 2, hba_identity(0xb, 2, 2));
+    let ub = b.identities()[0].ulid();
+    for i in 0..1000u32 {
+        let src = Ipv6Addr::from((0x2001_0db8_00aa_u128 << 80) | u128::from(i));
+        let bytes = i1_bytes(u64::from(i), i);
+        b.handle_datagram(
+            secs(0),
+            &RxDatagram {
+                src,
+                dst: ub,
+                payload: &bytes,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(b.pending_outputs(), 100);
+    assert_eq!(b.stats().outputs_dropped, 900);
+    assert_eq!(b.stats().sent.r1, 100);
+}
+
+fn ctrl(message: Message<'_>, opts: &[OptionRepr<'_>]) -> Vec<u8> {
+    let m = ControlRepr {
+        next_header: 59,
+        message,
+        options: Options::List(opts),
+    };
+    let mut b = vec![0; m.buffer_len()];
+    m.emit(&mut Shim6Packet::new_unchecked(&mut b[..])).unwrap();
+    b
+}
+
+#[test]
+fn forged_r1_and_r2_change_nothing_at_the_initiator() {
+    use shim6_proto::context::ContextState;
+    let mut a = host(exact(), 1, hba_identity(0xa, 2, 1));
+    let ua = a.identities()[0].ulid();
+    let ub: Ipv6Addr = "2001:db8:b::1".parse().unwrap();
+    a.establish(secs(0), ua, ub).unwrap();
+    let mut buf = vec![];
+    a.poll_output(&mut buf).unwrap();
+    let nonce = match ControlRepr::parse(&Shim6Packet::new_checked(&buf[..]).unwrap())
+        .unwrap()
+        .message
+    {
+        Message::I1 {
+            initiator_nonce, ..
+        } => initiator_nonce,
+        m => panic!("{m:?}"),
+    };
+    let rx = |payload: &[u8], src: Ipv6Addr| {
+        let p: &'static [u8] = Box::leak(payload.to_vec().into_boxed_slice());
+        RxDatagram {
+            src,
+            dst: ua,
+            payload: p,
+        }
+    };
+    // An R1 without a validator.
+    let r1 = ctrl(
+        Message::R1 {
+            initiator_nonce: nonce,
+            responder_nonce: 1,
+        },
+        &[],
+    );
+    assert_eq!(
+        a.handle_datagram(secs(1), &rx(&r1, ub)),
+        Err(Dropped::MissingValidator)
+    );
+    // An R1 or R2 with another nonce, or from another address (§7.11,
+    // §7.16: the nonce and the locator pair must match).
+    let v = [0u8; 20];
+    let opts = [OptionRepr::new(OptionValue::ResponderValidator(&v))];
+    let r1_bad = ctrl(
+        Message::R1 {
+            initiator_nonce: nonce ^ 1,
+            responder_nonce: 1,
+        },
+        &opts,
+    );
+    assert_eq!(
+        a.handle_datagram(secs(1), &rx(&r1_bad, ub)),
+        Err(Dropped::NoContext)
+    );
+    let r2 = ctrl(
+        Message::R2 {
+            context_tag: ContextTag::new(5).unwrap(),
+            initiator_nonce: nonce,
+        },
+        &[],
+    );
+    let elsewhere: Ipv6Addr = "2001:db8:e::1".parse().unwrap();
+    assert_eq!(
+        a.handle_datagram(secs(1), &rx(&r2, elsewhere)),
+        Err(Dropped::NoContext)
+    );
+    assert_eq!(a.state(ua, ub, 0), ContextState::I1Sent);
+    assert_eq!(a.pending_outputs(), 0);
+    // An R2 whose PDS is not the peer ULID's.
+    let other = hba_identity(0xc, 2, 3);
+    let r2_pds = ctrl(
+        Message::R2 {
+            context_tag: ContextTag::new(5).unwrap(),
+            initiator_nonce: nonce,
+        },
+        &[OptionRepr::new(OptionValue::CgaParameters(other.pds()))],
+    );
+    assert_eq!(
+        a.handle_datagram(secs(1), &rx(&r2_pds, ub)),
+        Err(Dropped::BadLocators(LocatorError::PdsNotForUlid))
+    );
+    assert_eq!(a.state(ua, ub, 0), ContextState::I1Sent);
+    // The genuine shape: an R2 with the right nonce from the peer ULID
+    // and no locators establishes with Ls(peer) = {ULID(peer)}.
+    a.handle_datagram(secs(1), &rx(&r2, ub)).unwrap();
+    assert_eq!(a.state(ua, ub, 0), ContextState::Established);
+    let ct = a.context_for(ua, ub, 0).unwrap().ct_local.unwrap();
+    assert_eq!(a.peer_locators(ct).unwrap(), &[ub]);
+}

@@ -188,7 +188,26 @@ fn forged_update_is_refused_by_the_peer() {
     );
     assert_eq!(res, Err(Dropped::BadLocators(LocatorError::BadSignature)));
     assert_eq!(p.hosts[1].peer_locators(ct_b).unwrap().len(), 2);
-    assert_eq!(p.hosts[1].pending_outputs(), 0, "no acknowledgement");
+    // No acknowledgement, but an Error with Code 2 (§10.4) pointing at the
+    // first Verification Method octet: the Locator List is the first
+    // option, right after the 16 fixed octets; method octets start 9
+    // octets into it (option header 4, generation 4, Num Locators 1).
+    assert_eq!(p.hosts[1].pending_outputs(), 1);
+    let mut ebuf = vec![];
+    p.hosts[1].poll_output(&mut ebuf).unwrap();
+    let e = ControlRepr::parse(&Shim6Packet::new_checked(&ebuf[..]).unwrap()).unwrap();
+    match e.message {
+        Message::Error {
+            code,
+            pointer,
+            packet_in_error,
+        } => {
+            assert_eq!(code, shim6_proto::wire::ErrorCode(2));
+            assert_eq!(pointer, 25);
+            assert_eq!(&packet_in_error[..bytes.len()], &bytes[..]);
+        }
+        m => panic!("{m:?}"),
+    }
     // The same request from an address outside Ls(peer): a stale context,
     // answered with an R1bis (§10.4).
     let res = p.hosts[1].handle_datagram(
@@ -374,6 +393,19 @@ fn preferences_for_another_generation_are_refused() {
         p.hosts[1].handle_datagram(p.now, &rx(&wrong_gen)),
         Err(Dropped::GenerationMismatch)
     );
+    // Error Code 3 pointing at the option's generation: the preferences
+    // are the only option, at offset 16; the generation 4 octets in.
+    let mut ebuf = vec![];
+    p.hosts[1].poll_output(&mut ebuf).unwrap();
+    let e = ControlRepr::parse(&Shim6Packet::new_checked(&ebuf[..]).unwrap()).unwrap();
+    assert!(matches!(
+        e.message,
+        Message::Error {
+            code: shim6_proto::wire::ErrorCode(3),
+            pointer: 20,
+            ..
+        }
+    ));
     let wrong_count = rebuild(&|mut lp| {
         lp.elements = &[0, 1, 0];
         lp
@@ -389,5 +421,48 @@ fn preferences_for_another_generation_are_refused() {
     assert_eq!(
         p.hosts[1].peer_preferences(ct_b),
         Some((0, 1, &[0u8, 1][..]))
+    );
+}
+
+#[test]
+fn locators_changed_during_establishment_are_sent_once_established() {
+    let cfg = shim6_proto::endpoint::HostConfig {
+        idle_timeout: None,
+        ..exact()
+    };
+    let mut p = Pair::new(
+        host(cfg.clone(), 1, cga_hba_identity(0xa, 2, RSA1024, 1)),
+        host(cfg, 2, hba_identity(0xb, 2, 2)),
+    );
+    let ua = p.hosts[0].identities()[0].ulid();
+    let ub = p.hosts[1].identities()[0].ulid();
+    p.hosts[0].establish(p.now, ua, ub).unwrap();
+    // Stop after the I2 is sent (hold the R2).
+    p.pump(&mut |s: &Seen| s.msg_type() == T::R2);
+    let r2 = p.dropped.pop().unwrap();
+    // The locators change while A waits in I2-SENT: no Update yet (no
+    // CT(peer)).
+    let l = with_new_cga(&p);
+    assert_eq!(p.hosts[0].update_locators(p.now, ua, l).unwrap(), 0);
+    p.hosts[0]
+        .handle_datagram(
+            p.now,
+            &RxDatagram {
+                src: r2.src,
+                dst: r2.dst,
+                payload: &r2.bytes,
+            },
+        )
+        .unwrap();
+    p.wire.clear();
+    p.pump(&mut keep);
+    // Established, then the Update Request with the new list.
+    assert_eq!(p.types(), vec![(0, T::UPDATE_REQUEST), (1, T::UPDATE_ACK)]);
+    let (_, ct_b) = tags(&p, ua, ub);
+    assert!(
+        p.hosts[1]
+            .peer_locators(ct_b)
+            .unwrap()
+            .contains(&new_addr())
     );
 }
