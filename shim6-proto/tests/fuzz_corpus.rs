@@ -32,3 +32,8 @@ fn shim6_ctrl() {
     // 22 vectors plus the hand-made edge cases.
     assert!(replay("shim6_ctrl", shim6_proto::fuzzing::shim6_ctrl) >= 22);
 }
+
+#[test]
+fn shim6_host() {
+    assert!(replay("shim6_host", shim6_proto::fuzzing::shim6_host) > 0);
+}
