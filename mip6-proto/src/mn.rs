@@ -83,6 +83,57 @@ pub struct MnConfig {
     /// Act as a mobile router (R flag) with these mobile network prefixes
     /// (explicit mode), or none (implicit mode).
     pub mobile_router: Option<Vec<(Ipv6Addr, u8)>>,
+    /// Register several care-of addresses at once with Binding Identifiers
+    /// (RFC 5648). Needs `home_agent`.
+    pub mcoa: Option<McoaConfig>,
+    /// Authenticate home registrations with the MN-HA Mobility Message
+    /// Authentication option (RFC 4285) instead of relying on IPsec.
+    pub auth: Option<MnAuthConfig>,
+}
+
+/// Multiple care-of addresses (RFC 5648) at the mobile node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McoaConfig {
+    /// Most BIDs (interfaces or care-of addresses) tracked.
+    pub max_bids: usize,
+    /// Use bulk registration (several BIDs in one Binding Update) when
+    /// several bindings change together.
+    pub bulk: bool,
+    /// BID-PRI, the local preference of each BID (lower is preferred;
+    /// unlisted BIDs get 128). It orders the Binding Identifier options of a
+    /// bulk registration and picks the care-of address kept when the home
+    /// agent refuses multiple bindings. RFC 5648 puts no priority on the
+    /// wire.
+    pub priorities: Vec<(u16, u8)>,
+}
+
+impl Default for McoaConfig {
+    /// 8 BIDs, bulk registration, no priorities.
+    fn default() -> Self {
+        Self {
+            max_bids: 8,
+            bulk: true,
+            priorities: Vec::new(),
+        }
+    }
+}
+
+/// The mobile node's side of an RFC 4285 mobility security association
+/// with its home agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MnAuthConfig {
+    /// The Mobility SPI (0-255 are reserved).
+    pub spi: u32,
+    /// The MN-HA shared key (RFC 4285 §5.1: 16 octets).
+    pub key: Vec<u8>,
+    /// A Network Access Identifier sent in a Mobile Node Identifier option
+    /// (RFC 4283, subtype 1) before the authentication option.
+    pub nai: Option<Vec<u8>>,
+    /// Send the Mobility Message Replay Protection option (RFC 4285 §6).
+    pub timestamps: bool,
+    /// The time of day at the driver's epoch counted from 1900, the clock
+    /// of the timestamps (`time_of_day_at_epoch + now`).
+    pub time_of_day_at_epoch: Duration,
 }
 
 impl MnConfig {
@@ -100,6 +151,8 @@ impl MnConfig {
             route_optimisation: true,
             max_entries: 64,
             mobile_router: None,
+            mcoa: None,
+            auth: None,
         }
     }
 }
@@ -114,6 +167,11 @@ pub enum ConfigError {
     Lifetime,
     /// `max_entries` is zero.
     NoEntries,
+    /// Multiple care-of addresses without a configured home agent, or with
+    /// `max_bids` zero.
+    Mcoa,
+    /// RFC 4285: a reserved SPI (below 256) or an empty key.
+    Auth,
 }
 
 /// Why an input changed nothing but counters.
@@ -142,6 +200,13 @@ pub enum Dropped {
     TableFull,
     /// The event does not apply in the entry's state.
     Ignored,
+    /// RFC 4285: a Binding Acknowledgement from the home agent whose MN-HA
+    /// authentication option is missing, names another SPI or does not
+    /// verify (silently discarded).
+    AuthFailed,
+    /// RFC 4285 §6: a Binding Acknowledgement whose timestamp is not the
+    /// one sent (silently discarded).
+    TimestampMismatch,
 }
 
 /// Counters.
@@ -165,6 +230,98 @@ pub struct MnStats {
     pub dropped: u64,
     /// Calls with a time older than the latest one (clamped).
     pub time_went_back: u64,
+    /// Binding Identifier registrations refused by the home agent.
+    pub bid_rejected: u64,
+    /// Attachments ignored because `mcoa.max_bids` BIDs are tracked.
+    pub bid_table_full: u64,
+    /// RFC 5648 fall-backs to a single binding (166 or a home agent
+    /// without MCoA support).
+    pub mcoa_fallbacks: u64,
+    /// RFC 4285: timestamp adjustments after 144 MIPV6-ID-MISMATCH.
+    pub timestamp_adjusted: u64,
+}
+
+/// The state of one Binding Identifier's binding with the home agent
+/// (RFC 5648).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BidState {
+    /// A Binding Update for it is waiting for its acknowledgement.
+    Registering,
+    /// Registered.
+    Bound,
+    /// A deregistration is waiting for its acknowledgement.
+    Deregistering,
+    /// The home agent refused it with this status; not retried until the
+    /// interface attaches again.
+    Refused(BaStatus),
+}
+
+/// A read-only view of one Binding Identifier (RFC 5648).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BidView {
+    /// The Binding Identifier.
+    pub bid: u16,
+    /// Its BID-PRI (lower is preferred).
+    pub priority: u8,
+    /// Its care-of address (the home address on the home link).
+    pub care_of: Ipv6Addr,
+    /// The state of its binding.
+    pub state: BidState,
+    /// The interface is on the home link (home binding, H flag).
+    pub home_link: bool,
+    /// RFC 5648 §5.6.3: the home agent answered 5 MCOA RETURNHOME WO/NDP:
+    /// the node must not run Neighbor Discovery for its home address.
+    pub ndp_prohibited: bool,
+    /// Sequence number of its last Binding Update.
+    pub seq: u16,
+}
+
+/// Whether multiple care-of addresses are in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum McoaMode {
+    /// No attachment with a BID yet.
+    Unused,
+    /// Bindings are registered per BID.
+    Active,
+    /// The home agent refused them: one binding, the preferred care-of
+    /// address, through the ordinary home registration.
+    Single,
+}
+
+#[derive(Debug, Clone)]
+struct Bid {
+    care_of: Ipv6Addr,
+    priority: u8,
+    state: BidState,
+    home_link: bool,
+    /// The interface has the address.
+    attached: bool,
+    seq: u16,
+    /// Put the care-of address in the next BID option.
+    send_coa: bool,
+    ndp_prohibited: bool,
+    retrans_interval: Duration,
+    retrans_timer: u64,
+    expire_timer: u64,
+    /// Refresh interval (4 s units) from the last BA.
+    refresh: u16,
+    bound: bool,
+}
+
+/// RFC 4285 state.
+#[derive(Debug, Clone, Default)]
+struct AuthState {
+    /// The last timestamp sent.
+    last_ts: u64,
+    /// Correction of our timestamps learnt from 144 (NTP fixed point).
+    adjust: i64,
+    /// The last Binding Updates: sequence number, IPv6 source (the care-of
+    /// address authenticated) and timestamp.
+    sent: [Option<(u16, Ipv6Addr, Option<u64>)>; 8],
+    next: usize,
+    /// 146 MIPV6-AUTH-FAIL received: no more Binding Updates to the home
+    /// agent (RFC 4285 §5.3).
+    stopped: bool,
 }
 
 /// Where the mobile node is.
@@ -178,6 +335,8 @@ enum Location {
 enum TimerKind {
     Retrans,
     Expire,
+    BidRetrans(u16),
+    BidExpire(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -283,6 +442,16 @@ pub struct MobileNode<R> {
     ba_in: Option<BaIn>,
     /// Set by an action that stops the transition.
     abort: bool,
+    /// RFC 5648 bindings by BID.
+    bids: BTreeMap<u16, Bid>,
+    mcoa_mode: McoaMode,
+    /// Bulk registration allowed (cleared by 168).
+    bulk_ok: bool,
+    /// Set the O flag in the next registration (bootstrapping, 165).
+    overwrite: bool,
+    /// The sequence number of a plain deregistration of every binding.
+    dereg_all_seq: Option<u16>,
+    auth: Option<AuthState>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -318,11 +487,22 @@ impl<R: CryptoRng> MobileNode<R> {
         if cfg.max_entries == 0 {
             return Err(ConfigError::NoEntries);
         }
+        if let Some(m) = &cfg.mcoa
+            && (m.max_bids == 0 || cfg.home_agent.is_none())
+        {
+            return Err(ConfigError::Mcoa);
+        }
+        if let Some(a) = &cfg.auth
+            && (a.spi < 256 || a.key.is_empty())
+        {
+            return Err(ConfigError::Auth);
+        }
         let home_peer = cfg.home_agent.unwrap_or(Ipv6Addr::UNSPECIFIED);
         let seq = rng.next_u32() as u16;
         let mut bul = BTreeMap::new();
         bul.insert(home_peer, Entry::new(true, cfg.home, seq, true));
         let dhaad_id = rng.next_u32() as u16;
+        let auth = cfg.auth.as_ref().map(|_| AuthState::default());
         Ok(Self {
             ha_list: cfg.home_agent.into_iter().collect(),
             cfg,
@@ -340,6 +520,12 @@ impl<R: CryptoRng> MobileNode<R> {
             stats: MnStats::default(),
             ba_in: None,
             abort: false,
+            bids: BTreeMap::new(),
+            mcoa_mode: McoaMode::Unused,
+            bulk_ok: true,
+            overwrite: true,
+            dereg_all_seq: None,
+            auth,
         })
     }
 
