@@ -158,6 +158,36 @@ pub enum FwdEvent {
         /// The home agent or correspondent.
         peer: Ipv6Addr,
     },
+    /// Mobile node (RFC 5648): the binding `bid` with the home agent `peer`
+    /// is registered: reverse-tunnel traffic through `care_of` on that
+    /// interface (on the home link, when `home_link` is set, send and
+    /// receive directly, without Neighbor Discovery for the home address
+    /// when `ndp_prohibited` is set, RFC 5648 §5.6.4).
+    McoaBulAdded {
+        /// The home address.
+        home: Ipv6Addr,
+        /// The home agent.
+        peer: Ipv6Addr,
+        /// The Binding Identifier.
+        bid: u16,
+        /// The care-of address registered (the home address on the home
+        /// link).
+        care_of: Ipv6Addr,
+        /// The interface is on the home link (home binding).
+        home_link: bool,
+        /// The home agent answered 5 MCOA RETURNHOME WO/NDP.
+        ndp_prohibited: bool,
+    },
+    /// Mobile node (RFC 5648): the binding `bid` with `peer` is no longer
+    /// usable.
+    McoaBulRemoved {
+        /// The home address.
+        home: Ipv6Addr,
+        /// The home agent.
+        peer: Ipv6Addr,
+        /// The Binding Identifier.
+        bid: u16,
+    },
     /// Home agent (NEMO): the route for `prefix/len` is gone.
     PrefixRouteRemoved {
         /// The mobile network prefix.
