@@ -1,6 +1,7 @@
 //! The home agent (and NEMO home agent): home registrations, the binding
 //! cache, proxy DAD, mobile network prefixes, DHAAD replies and mobile
-//! prefix advertisements (RFC 6275 §10, RFC 3963 §6).
+//! prefix advertisements (RFC 6275 §10, RFC 3963 §6), multiple care-of
+//! addresses (RFC 5648) and the authentication protocol of RFC 4285.
 //!
 //! ```
 //! use core::time::Duration;
@@ -26,6 +27,96 @@
 //! | (none) | DAD: DadRequest → PENDING; else install, BA 0 → BOUND | BA 133 | | | |
 //! | PENDING | (waits; a newer BU replaces the pending one) | deleted, BA 0 | install, BA 0 → BOUND | BA 134, deleted | |
 //! | BOUND | update, BA 0 → BOUND | HomeBindingRemoved, BA 0, deleted | | | HomeBindingRemoved, deleted |
+//!
+//! ## Multiple care-of addresses (RFC 5648)
+//! A Binding Update with Binding Identifier options acts on those BIDs
+//! only: each is registered, refreshed (an option without a care-of
+//! address keeps the known one) or, with lifetime 0, deregistered, and gets
+//! its own [`FwdEvent::HomeBindingAdded`] / [`FwdEvent::HomeBindingRemoved`]
+//! with `bid: Some(..)` and its own expiry. Several options make a bulk
+//! registration. The O flag replaces every binding of the home address; a
+//! Binding Update without BID options replaces them all with one regular
+//! binding (a deregistration deletes them all). A BID option with the H
+//! flag registers a home binding: the care-of address is the home address
+//! and the answer is 5 MCOA RETURNHOME WO/NDP (or 0, [`McoaPolicy`]).
+//!
+//! | case | answer |
+//! |---|---|
+//! | BID option of length other than 4, 8, 20 | BA 164 MCOA MALFORMED |
+//! | BID 0, a BID twice, a care-of address not global unicast IPv6 | 164 for that BID |
+//! | BID options without O while a regular binding exists | BA 165 MCOA NON-MCOA BINDING EXISTS |
+//! | `mcoa.enabled` off | BA 166 MCOA PROHIBITED |
+//! | no care-of address for an unknown BID | 167 MCOA UNKNOWN COA for that BID |
+//! | several BIDs, `mcoa.bulk` off | BA 168 MCOA BULK REGISTRATION PROHIBITED |
+//! | H flag, `mcoa.home_and_foreign` off | 169 for that BID |
+//! | more than `mcoa.max_bids` BIDs | 130 for the BIDs beyond (counted) |
+//! | deregistering an unknown BID | 133 for that BID |
+//!
+//! With one BID option the status goes in the BA's Status field; with
+//! several, each BID's goes in its option and the BA says 4 MCOA
+//! NOTCOMPLETE when any is not zero (RFC 5648 §6.2). The BA copies every
+//! BID option without its care-of address.
+//!
+//! A home address with one binding costs one cache entry; the bindings of
+//! home addresses registered with BIDs live in a separate ordered map keyed
+//! by (home address, BID), so the single-binding case stays small.
+//!
+//! ## Authentication without IPsec (RFC 4285)
+//! A home address with a [`MnHaSecurityAssociation`] must authenticate
+//! every Binding Update with the MN-HA Mobility Message Authentication
+//! option, last: `First(96, HMAC_SHA1(key, care-of | home | MH data))`
+//! where the care-of address is the IPv6 source of the BU ([`crate::crypto::mn_ha_authenticator`]).
+//! No option: dropped ([`Dropped::AuthMissing`]); an SPI not of this home
+//! address: dropped ([`Dropped::UnknownSpi`]); a wrong authenticator: BA 146
+//! MIPV6-AUTH-FAIL. Then the Replay Protection timestamp (NTP format) must
+//! be within `window` (default 7 s) of `time_of_day_at_epoch + now` and
+//! above the last timestamp accepted for this association, else BA 144
+//! MIPV6-ID-MISMATCH (its timestamp: our seconds, the BU's fraction); a
+//! missing one when required gives 145 MIPV6-MESG-ID-REQD. Every BA to an
+//! authenticated BU echoes the timestamp and carries the MN-HA option,
+//! computed over the BA's destination (the care-of address) and the home
+//! address.
+//!
+//! ```
+//! use core::net::IpAddr;
+//! use core::time::Duration;
+//! use mip6_proto::event::{FwdEvent, Output, RxDatagram};
+//! use mip6_proto::ha::{HaConfig, HomeAgent};
+//! use mip6_proto::wire::mh::{BuFlags, Message, MhPacket, MhRepr};
+//! use mip6_proto::wire::options::{MobilityOption, Options};
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//!
+//! let (ha_addr, hoa) = ("2001:db8:1::1".parse().unwrap(), "2001:db8:1::100".parse().unwrap());
+//! let mut cfg = HaConfig::new(ha_addr, "2001:db8:1::".parse().unwrap(), 64);
+//! cfg.dad = false;
+//! let mut ha = HomeAgent::new(cfg, ChaCha20Rng::seed_from_u64(1), Duration::ZERO).unwrap();
+//! // A bulk registration of two interfaces, with O (RFC 5648 §5.9).
+//! let c1 = "2001:db8:2::1".parse().unwrap();
+//! let c2 = "2001:db8:3::1".parse().unwrap();
+//! let opts = [
+//!     MobilityOption::BindingIdentifier { bid: 1, status: 0, h: false, care_of: Some(IpAddr::V6(c1)) },
+//!     MobilityOption::BindingIdentifier { bid: 2, status: 0, h: false, care_of: Some(IpAddr::V6(c2)) },
+//! ];
+//! let bu = MhRepr {
+//!     payload_proto: 59,
+//!     message: Message::BindingUpdate { sequence: 1, flags: BuFlags::A | BuFlags::H | BuFlags::O, lifetime: 10 },
+//!     options: Options::List(&opts),
+//! };
+//! let mut b = vec![0u8; bu.buffer_len()];
+//! bu.emit(&mut MhPacket::new_unchecked(&mut b[..]), &hoa, &ha_addr).unwrap();
+//! let rx = RxDatagram { src: c1, dst: ha_addr, hao: Some(hoa), rh2: None, tunnelled: false, next_header: 135, payload: &b };
+//! ha.handle_datagram(Duration::ZERO, &rx).unwrap();
+//! let mut buf = Vec::new();
+//! let mut bids = Vec::new();
+//! while let Some(o) = ha.poll_output(&mut buf) {
+//!     if let Output::Fwd(FwdEvent::HomeBindingAdded { bid: Some(bid), care_of, .. }) = o {
+//!         bids.push((bid, care_of));
+//!     }
+//! }
+//! assert_eq!(bids, vec![(1, c1), (2, c2)]);
+//! assert_eq!(ha.bids(hoa).count(), 2);
+//! ```
 #![deny(clippy::arithmetic_side_effects)]
 
 use alloc::collections::BTreeMap;
@@ -1040,6 +1131,9 @@ impl<R: CryptoRng> HomeAgent<R> {
             && b.state == HaBindingState::Pending
         {
             // A newer BU while DAD runs: it replaces the pending one.
+            b.mcoa = false;
+            b.bids = 0;
+            b.timer = self.timers.arm(expires, home);
             b.care_of = care_of;
             b.seq = seq;
             b.expires = expires;

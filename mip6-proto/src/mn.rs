@@ -1,7 +1,8 @@
 //! The mobile node (and mobile router): the binding update list, home
 //! registration, return routability and route optimisation with
 //! correspondents (RFC 6275 §11, RFC 3963), driven by SHISA's two-layer
-//! machine ([`crate::bul_fsm`]).
+//! machine ([`crate::bul_fsm`]); multiple care-of addresses with the home
+//! agent (RFC 5648) and RFC 4285 authentication of home registrations.
 //!
 //! ```
 //! use core::time::Duration;
@@ -24,6 +25,73 @@
 //! registration timeout is configurable (default 1.5 s); at most
 //! MAX_UPDATE_RATE Binding Updates per second go to one peer; DHAAD is
 //! retransmitted at most DHAAD_RETRIES times per attempt.
+//!
+//! ## Multiple care-of addresses (RFC 5648)
+//! With [`MnConfig::mcoa`] set, a [`Movement::Moved`] that carries a BID
+//! (the interface's Binding Identifier) registers that interface's care-of
+//! address as its own binding with the home agent, beside the others:
+//! one Binding Identifier option per BID, the care-of address in it the
+//! first time (and whenever it changes), the O flag on the first
+//! registration (§5.9). [`MobileNode::handle_bulk_movement`] registers
+//! several at once in one Binding Update (§5.3);
+//! [`MobileNode::handle_bid_lost`] deregisters one BID only, from another
+//! interface (§5.4); a care-of address on the home link registers a home
+//! binding (H flag, §5.6.3) while the other interfaces stay away, and
+//! [`Movement::ReturnedHome`] deregisters everything (§5.5.1). Each BID
+//! has its own retransmissions, refresh and expiry; its state is in
+//! [`MobileNode::bids`] and the forwarding plane hears
+//! [`FwdEvent::McoaBulAdded`] / [`FwdEvent::McoaBulRemoved`].
+//!
+//! A BID's status is its option's Status, or the BA's when that is zero
+//! (§5.7). Below 128 it is registered (5 MCOA RETURNHOME WO/NDP: no
+//! Neighbor Discovery for the home address, [`BidView::ndp_prohibited`]).
+//! 165 sends every BID again with O; 167 sends the BID again with its
+//! care-of address; 168 stops bulk registration and sends each BID alone;
+//! 166, or a BA without any Binding Identifier option, means the home
+//! agent does not do multiple bindings: the node falls back to one
+//! ordinary home registration of its preferred care-of address (lowest
+//! BID-PRI, then lowest BID). Other refusals (164 among them) mark the BID
+//! [`BidState::Refused`] until its interface attaches again. Route
+//! optimisation is not started while bindings are registered per BID.
+//!
+//! ## Authentication without IPsec (RFC 4285)
+//! With [`MnConfig::auth`] every home registration Binding Update ends
+//! with a Mobile Node Identifier option (when an NAI is set), a Replay
+//! Protection option (NTP timestamp of `time_of_day_at_epoch + now`,
+//! strictly increasing) and the MN-HA authentication option computed over
+//! the BU's source address, the home address and the message. A BA from
+//! the home agent must carry a valid MN-HA option and echo the timestamp,
+//! else it is dropped ([`Dropped::AuthFailed`],
+//! [`Dropped::TimestampMismatch`]). 144 MIPV6-ID-MISMATCH moves our clock
+//! to the home agent's seconds and sends the BU again; 146 MIPV6-AUTH-FAIL
+//! stops Binding Updates to the home agent (§5.3).
+//!
+//! ```
+//! use core::net::IpAddr;
+//! use core::time::Duration;
+//! use mip6_proto::event::Output;
+//! use mip6_proto::mn::{McoaConfig, MnConfig, MobileNode};
+//! use mip6_proto::movement::Movement;
+//! use mip6_proto::wire::mh::{MhPacket, MhRepr};
+//! use mip6_proto::wire::options::MobilityOption;
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//!
+//! let hoa = "2001:db8:1::100".parse().unwrap();
+//! let mut cfg = MnConfig::new(hoa, 64, Some("2001:db8:1::1".parse().unwrap()));
+//! cfg.mcoa = Some(McoaConfig::default());
+//! let mut mn = MobileNode::new(cfg, ChaCha20Rng::seed_from_u64(1), Duration::ZERO).unwrap();
+//! let wifi = "2001:db8:2::1".parse().unwrap();
+//! mn.handle_movement(Duration::ZERO, Movement::Moved { home: hoa, care_of: wifi, iface: 1, bid: Some(1) });
+//! let mut buf = Vec::new();
+//! let Some(Output::Transmit(tx)) = mn.poll_output(&mut buf) else { panic!() };
+//! assert_eq!(tx.src, wifi);
+//! let bu = MhRepr::parse_unverified(&MhPacket::new_checked(&buf[..]).unwrap()).unwrap();
+//! assert_eq!(
+//!     bu.options.iter().flatten().next(),
+//!     Some(MobilityOption::BindingIdentifier { bid: 1, status: 0, h: false, care_of: Some(IpAddr::V6(wifi)) })
+//! );
+//! ```
 #![deny(clippy::arithmetic_side_effects)]
 
 use alloc::collections::BTreeMap;
