@@ -81,6 +81,30 @@ pub enum FwdEvent {
         /// When it expires.
         expires: Duration,
     },
+    /// Correspondent (RFC 5648): the binding `bid` of `home` is in place,
+    /// beside the others of `home` (route-optimised traffic may use any of
+    /// them; RFC 5648 leaves the choice to the forwarding plane).
+    BidBindingAdded {
+        /// Home address.
+        home: Ipv6Addr,
+        /// Care-of address.
+        care_of: Ipv6Addr,
+        /// The local address the binding is with.
+        local: Ipv6Addr,
+        /// The Binding Identifier.
+        bid: u16,
+        /// When it expires.
+        expires: Duration,
+    },
+    /// Correspondent (RFC 5648): the binding `bid` of `home` is gone.
+    BidBindingRemoved {
+        /// Home address.
+        home: Ipv6Addr,
+        /// The local address the binding was with.
+        local: Ipv6Addr,
+        /// The Binding Identifier.
+        bid: u16,
+    },
     /// The binding for `home` is gone.
     BindingRemoved {
         /// Home address.

@@ -389,6 +389,7 @@ proptest! {
         ha_cfg.security_associations = vec![mip6_proto::ha::MnHaSecurityAssociation::new(SPI, hoa, key)];
         ha_cfg.time_of_day_at_epoch = Duration::from_secs(3_900_000_000);
         let mut ha = HomeAgent::new(ha_cfg, ChaCha20Rng::seed_from_u64(seed ^ 1), Duration::ZERO).unwrap();
+        let mut cn = Correspondent::new(CnConfig { max_bindings: 4, ..CnConfig::default() }, ChaCha20Rng::seed_from_u64(seed ^ 2), Duration::ZERO).unwrap();
         let mut now = Duration::ZERO;
         let mv = |b: u16, c: u8| Movement::Moved { home: hoa, care_of: if c % 5 == 4 { hoa } else { coa(c) }, iface: u32::from(b), bid: Some(b) };
         for inp in inputs {
@@ -415,6 +416,7 @@ proptest! {
                         let _ = mn.handle_datagram(now, &rx);
                     } else {
                         let _ = ha.handle_datagram(now, &rx);
+                        let _ = cn.handle_datagram(now, &rx);
                     }
                 }
                 McoaInput::Attach(b, c) => mn.handle_movement(now, mv(b, c)),
@@ -428,7 +430,8 @@ proptest! {
                     now += Duration::from_millis(u64::from(ms));
                     mn.handle_timeout(now);
                     ha.handle_timeout(now);
-                    for t in [mn.poll_timeout(), ha.poll_timeout()].into_iter().flatten() {
+                    cn.handle_timeout(now);
+                    for t in [mn.poll_timeout(), ha.poll_timeout(), cn.poll_timeout()].into_iter().flatten() {
                         prop_assert!(t > now, "past deadline {t:?} at {now:?}");
                     }
                 }
@@ -447,6 +450,8 @@ proptest! {
             for h in [hoa, "2001:db8:1::7".parse().unwrap()] {
                 prop_assert!(ha.bids(h).count() <= 3);
             }
+            drain_outputs(&mut |b| cn.poll_output(b));
+            prop_assert_eq!(cn.bindings() + cn.bid_bindings(), 0);
             prop_assert!(mn.bids().count() <= 4);
             prop_assert!(mn.bul().count() <= 64);
         }
