@@ -73,6 +73,11 @@ fn transform_tunnel() {
     );
 }
 
+#[test]
+fn roles_mcoa_auth() {
+    replay("mip6_roles_mcoa_auth", mip6_proto::fuzzing::roles_mcoa_auth);
+}
+
 /// Every target file in `fuzz/fuzz_targets/mip6_*.rs` has a corpus and a replay here.
 #[test]
 fn every_target_is_replayed() {
@@ -92,5 +97,5 @@ fn every_target_is_replayed() {
             n += 1;
         }
     }
-    assert_eq!(n, 7);
+    assert_eq!(n, 8);
 }
