@@ -724,3 +724,145 @@ fn bid_zero_and_table_bounds_are_enforced_at_the_mobile_node() {
         Err(mip6_proto::mn::Dropped::NoEntry)
     );
 }
+
+#[test]
+fn a_bid_registration_backs_off_like_a_first_registration() {
+    let mut p = mcoa_pair(|_| {});
+    p.lose = |s| s.from == "ha";
+    p.attach(1, COA1);
+    p.run_until(11 * S);
+    let times: Vec<Duration> = p.msgs("mn", "BU").iter().map(|s| s.at).collect();
+    // InitialBindackTimeoutFirstReg 1.5 s, doubling (RFC 6275 §11.8).
+    assert_eq!(
+        times,
+        vec![
+            Duration::ZERO,
+            Duration::from_millis(1500),
+            Duration::from_millis(4500),
+            Duration::from_millis(10500)
+        ]
+    );
+    // Every retransmission still carries O and the care-of address.
+    for s in p.msgs("mn", "BU") {
+        assert_eq!(
+            u16::from_be_bytes([s.bytes[8], s.bytes[9]]) & 0x0040,
+            0x0040
+        );
+        assert_eq!(s.bids(), vec![(1, 0, false, Some(IpAddr::V6(a(COA1))))]);
+    }
+    assert_eq!(p.mn.bid(1).unwrap().state, BidState::Registering);
+}
+
+#[test]
+fn an_unrefreshed_bid_expires_and_registers_again() {
+    let mut p = mcoa_pair(|_| {});
+    p.lose = |s| s.from == "ha" && s.at > Duration::ZERO;
+    p.attach(1, COA1);
+    p.run_until(41 * S);
+    let times: Vec<Duration> = p.msgs("mn", "BU").iter().map(|s| s.at).collect();
+    // Refresh at 20 s, retransmitted at 1, 2, 4, 8 s intervals; the binding
+    // expires at 40 s and is registered afresh.
+    assert_eq!(
+        times,
+        vec![
+            Duration::ZERO,
+            20 * S,
+            21 * S,
+            23 * S,
+            27 * S,
+            35 * S,
+            40 * S
+        ]
+    );
+    assert_eq!(p.msgs("mn", "BU")[1].bids(), vec![(1, 0, false, None)]);
+    assert_eq!(
+        p.msgs("mn", "BU")[6].bids(),
+        vec![(1, 0, false, Some(IpAddr::V6(a(COA1))))]
+    );
+    assert!(p.events.contains(&(40 * S, "mn", bul_removed(1))));
+    assert_eq!(p.mn.bid(1).unwrap().state, BidState::Registering);
+}
+
+//= https://www.rfc-editor.org/rfc/rfc5648#section-5.8
+//= type=test
+//# The mobile node SHOULD then
+//# send a Binding Update at least for the respective binding, as
+//# described in Sections 5.2 and 5.3.
+#[test]
+fn a_binding_refresh_request_refreshes_every_bid() {
+    let mut p = mcoa_pair(|_| {});
+    p.attach(1, COA1);
+    p.attach(2, COA2);
+    p.run_until(5 * S);
+    let brr = {
+        let r =
+            mip6_proto::wire::mh::MhRepr::new(mip6_proto::wire::mh::Message::BindingRefreshRequest);
+        let mut b = vec![0u8; r.buffer_len()];
+        r.emit(&mut MhPacket::new_unchecked(&mut b[..]), &a(HA), &a(HOA))
+            .unwrap();
+        b
+    };
+    p.mn.handle_datagram(
+        5 * S,
+        &mip6_proto::event::RxDatagram {
+            src: a(HA),
+            dst: a(HOA),
+            hao: None,
+            rh2: Some(a(HOA)),
+            tunnelled: false,
+            next_header: 135,
+            payload: &brr,
+        },
+    )
+    .unwrap();
+    p.settle();
+    let bus = p.msgs("mn", "BU");
+    assert_eq!(bus.len(), 3);
+    assert_eq!(bus[2].at, 5 * S);
+    assert_eq!(
+        bus[2].bids(),
+        vec![(1, 0, false, None), (2, 0, false, None)]
+    );
+    assert_eq!(p.msgs("ha", "BA")[2].ba().0, 0);
+}
+
+//= https://www.rfc-editor.org/rfc/rfc5648#section-5.7
+//= type=test
+//# The mobile node then SHOULD no longer
+//# attempt a multiple care-of addresses registration with that node.
+#[test]
+fn a_ba_without_bid_options_means_no_mcoa_support() {
+    let mut p = mcoa_pair(|_| {});
+    p.lose = |s| s.from == "ha";
+    let s0 = p.mn.home_entry().unwrap().seq;
+    p.attach(1, COA1);
+    // A home agent that ignores the option: a plain BA.
+    let r = mip6_proto::wire::mh::MhRepr::new(mip6_proto::wire::mh::Message::BindingAck {
+        status: BaStatus::ACCEPTED,
+        flags: mip6_proto::wire::mh::BaFlags(0),
+        sequence: s0.wrapping_add(1),
+        lifetime: 10,
+    });
+    let mut b = vec![0u8; r.buffer_len()];
+    r.emit(&mut MhPacket::new_unchecked(&mut b[..]), &a(HA), &a(HOA))
+        .unwrap();
+    p.mn.handle_datagram(
+        Duration::ZERO,
+        &mip6_proto::event::RxDatagram {
+            src: a(HA),
+            dst: a(HOA),
+            hao: None,
+            rh2: Some(a(HOA)),
+            tunnelled: false,
+            next_header: 135,
+            payload: &b,
+        },
+    )
+    .unwrap();
+    p.settle();
+    assert!(!p.mn.mcoa_active());
+    assert_eq!(p.mn.stats().mcoa_fallbacks, 1);
+    let bus = p.msgs("mn", "BU");
+    assert_eq!(bus.len(), 2);
+    assert!(bus[1].bids().is_empty(), "an ordinary registration");
+}
