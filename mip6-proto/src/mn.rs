@@ -1037,7 +1037,7 @@ impl<R: CryptoRng> MobileNode<R> {
 
     /// Deregisters every binding with a plain Binding Update (RFC 5648
     /// §5.4, §5.5.1: no Binding Identifier option).
-    fn send_dereg_all(&mut self, now: Duration) -> bool {
+    fn send_dereg_all(&mut self, now: Duration, backoff: bool) -> bool {
         let home = self.cfg.home;
         let hp = self.home_peer;
         let Some(seq) = self.bul.get(&hp).map(|e| e.seq.wrapping_add(1)) else {
@@ -1067,13 +1067,21 @@ impl<R: CryptoRng> MobileNode<R> {
         self.dereg_all_seq = Some(seq);
         let bids: Vec<u16> = self.bids.keys().copied().collect();
         for b in bids {
-            if let Some(e) = self.bids.get_mut(&b) {
-                e.seq = seq;
-                e.awaiting = true;
-                e.state = BidState::Deregistering;
-                e.retrans_interval = INITIAL_BINDACK_TIMEOUT;
-            }
-            self.arm_bid(b, true, now.saturating_add(INITIAL_BINDACK_TIMEOUT));
+            let Some(e) = self.bids.get_mut(&b) else {
+                continue;
+            };
+            e.seq = seq;
+            e.awaiting = true;
+            e.state = BidState::Deregistering;
+            e.retrans_interval = if backoff {
+                e.retrans_interval
+                    .saturating_mul(2)
+                    .min(MAX_BINDACK_TIMEOUT)
+            } else {
+                INITIAL_BINDACK_TIMEOUT
+            };
+            let at = now.saturating_add(e.retrans_interval);
+            self.arm_bid(b, true, at);
         }
         true
     }
@@ -1104,7 +1112,7 @@ impl<R: CryptoRng> MobileNode<R> {
             e.attached = false;
         }
         self.location = Location::Home;
-        self.send_dereg_all(now);
+        self.send_dereg_all(now, false);
         self.purge_timers();
     }
 
@@ -1601,7 +1609,7 @@ impl<R: CryptoRng> MobileNode<R> {
     fn resend_home(&mut self, now: Duration, seq: u16) {
         if self.mcoa_mode == McoaMode::Active {
             if self.dereg_all_seq == Some(seq) {
-                self.send_dereg_all(now);
+                self.send_dereg_all(now, false);
             } else {
                 let (mut reg, mut dereg) = (Vec::new(), Vec::new());
                 for (b, e) in &self.bids {
@@ -2727,7 +2735,7 @@ impl<R: CryptoRng> MobileNode<R> {
             }
         }
         if !dereg.is_empty() && self.dereg_all_seq.is_some() {
-            self.send_dereg_all(now);
+            self.send_dereg_all(now, true);
             dereg.clear();
         }
         // A lost Binding Update with O: its retransmission carries O again.

@@ -866,3 +866,24 @@ fn a_ba_without_bid_options_means_no_mcoa_support() {
     assert_eq!(bus.len(), 2);
     assert!(bus[1].bids().is_empty(), "an ordinary registration");
 }
+
+#[test]
+fn an_unanswered_return_home_backs_off() {
+    let mut p = mcoa_pair(|_| {});
+    p.attach(1, COA1);
+    p.lose = |s| s.from == "ha";
+    p.mn.handle_movement(
+        Duration::ZERO,
+        Movement::ReturnedHome {
+            home: a(HOA),
+            iface: 1,
+        },
+    );
+    p.run_until(16 * S);
+    let times: Vec<Duration> = p.msgs("mn", "BU").iter().skip(1).map(|s| s.at).collect();
+    assert_eq!(times, vec![Duration::ZERO, S, 3 * S, 7 * S, 15 * S]);
+    for s in p.msgs("mn", "BU").iter().skip(1) {
+        assert!(s.bids().is_empty());
+        assert_eq!(s.tx.src, a(HOA));
+    }
+}
