@@ -2003,6 +2003,16 @@ mod tests {
     }
 
     #[test]
+    fn a_single_binding_entry_does_not_grow_with_mcoa() {
+        // The roles bench's budget is 256 bytes per home address with one
+        // binding: BIDs live in their own map, the entry keeps its size.
+        assert!(core::mem::size_of::<Binding>() <= 72);
+        let mut ha = ha_with(|c| c.dad = false);
+        send_bu(&mut ha, S, 1, HA_FLAGS, 10, &[]).unwrap();
+        assert_eq!((ha.bindings(), ha.bid_bindings()), (1, 0));
+    }
+
+    #[test]
     fn dad_failure_answers_134_and_forgets() {
         let mut ha = ha_with(|_| {});
         send_bu(&mut ha, S, 1, HA_FLAGS, 100, &[]).unwrap();
