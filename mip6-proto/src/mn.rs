@@ -861,7 +861,7 @@ impl<R: CryptoRng> MobileNode<R> {
                 self.single_best(now);
                 return;
             }
-            McoaMode::Unused => self.enter_mcoa(now),
+            McoaMode::Unused => self.enter_mcoa(),
             McoaMode::Active => {}
         }
         self.send_bid_bus(now, &changed, false, false);
@@ -872,8 +872,7 @@ impl<R: CryptoRng> MobileNode<R> {
     /// The first BID attachment: the ordinary home registration steps
     /// aside (the O flag of the first BID registration replaces its
     /// binding at the home agent, RFC 5648 §5.9).
-    fn enter_mcoa(&mut self, now: Duration) {
-        let _ = now;
+    fn enter_mcoa(&mut self) {
         self.mcoa_mode = McoaMode::Active;
         self.overwrite = true;
         self.bulk_ok = true;
@@ -1196,12 +1195,20 @@ impl<R: CryptoRng> MobileNode<R> {
                     .get(&self.home_peer)
                     .is_some_and(|e| e.state == PrimaryState::Idle);
                 if self.location != Location::Away(c) || idle {
-                    self.location = Location::Home;
                     self.single_moved(now, c);
                 }
             }
             None => {
-                if self.bids.values().any(|e| e.attached && e.home_link) {
+                let registered = self
+                    .bul
+                    .get(&self.home_peer)
+                    .filter(|e| e.state != PrimaryState::Idle)
+                    .map(|e| e.care_of);
+                if let Some(c) = registered
+                    && self.bids.values().any(|e| e.attached && e.home_link)
+                {
+                    // Deregister even if the BIDs already put us "home".
+                    self.location = Location::Away(c);
                     self.single_returned_home(now);
                 }
             }
@@ -1209,48 +1216,40 @@ impl<R: CryptoRng> MobileNode<R> {
     }
 
     fn single_moved(&mut self, now: Duration, care_of: Ipv6Addr) {
-        {
-            {
-                if in_prefix(care_of, self.cfg.home, self.cfg.home_prefix_len) {
-                    return;
-                }
-                self.location = Location::Away(care_of);
-                let peers: Vec<Ipv6Addr> = self.bul.keys().copied().collect();
-                for p in &peers {
-                    if let Some(e) = self.bul.get_mut(p) {
-                        e.care_of = care_of;
-                    }
-                }
-                // The home entry first, then the correspondents.
-                let hp = self.home_peer;
-                self.fire(now, hp, PrimaryEvent::Movement);
-                for p in peers.into_iter().filter(|p| *p != hp) {
-                    self.fire(now, p, PrimaryEvent::Movement);
-                }
+        if in_prefix(care_of, self.cfg.home, self.cfg.home_prefix_len) {
+            return;
+        }
+        self.location = Location::Away(care_of);
+        let peers: Vec<Ipv6Addr> = self.bul.keys().copied().collect();
+        for p in &peers {
+            if let Some(e) = self.bul.get_mut(p) {
+                e.care_of = care_of;
             }
+        }
+        // The home entry first, then the correspondents.
+        let hp = self.home_peer;
+        self.fire(now, hp, PrimaryEvent::Movement);
+        for p in peers.into_iter().filter(|p| *p != hp) {
+            self.fire(now, p, PrimaryEvent::Movement);
         }
     }
 
     fn single_returned_home(&mut self, now: Duration) {
-        {
-            {
-                if self.location == Location::Home {
-                    return;
-                }
-                self.location = Location::Home;
-                let peers: Vec<Ipv6Addr> = self.bul.keys().copied().collect();
-                for p in &peers {
-                    if let Some(e) = self.bul.get_mut(p) {
-                        e.care_of = self.cfg.home;
-                        e.lifetime = 0;
-                    }
-                }
-                let hp = self.home_peer;
-                self.fire(now, hp, PrimaryEvent::ReturningHome);
-                for p in peers.into_iter().filter(|p| *p != hp) {
-                    self.fire(now, p, PrimaryEvent::ReturningHome);
-                }
+        if self.location == Location::Home {
+            return;
+        }
+        self.location = Location::Home;
+        let peers: Vec<Ipv6Addr> = self.bul.keys().copied().collect();
+        for p in &peers {
+            if let Some(e) = self.bul.get_mut(p) {
+                e.care_of = self.cfg.home;
+                e.lifetime = 0;
             }
+        }
+        let hp = self.home_peer;
+        self.fire(now, hp, PrimaryEvent::ReturningHome);
+        for p in peers.into_iter().filter(|p| *p != hp) {
+            self.fire(now, p, PrimaryEvent::ReturningHome);
         }
     }
 
