@@ -77,7 +77,9 @@
 //! - RFC 4285's Mobility Data starts with "care-of address | home
 //!   address": the care-of address is the IPv6 source of the Binding
 //!   Update and the destination of the Binding Acknowledgement (the home
-//!   address when the mobile node is on the home link). Only the MN-HA
+//!   address when the mobile node is on the home link). The MN-HA option
+//!   is the last option; only the padding to a multiple of 8 octets may
+//!   follow it (it is not covered by the authenticator). Only the MN-HA
 //!   subtype is implemented; an MN-AAA option after it makes the home
 //!   agent drop the message. The home agent records a timestamp as soon as
 //!   the Binding Update is authenticated and fresh, even if the update is

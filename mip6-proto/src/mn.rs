@@ -851,6 +851,9 @@ impl<R: CryptoRng> MobileNode<R> {
             }
             e.care_of = coa;
             e.home_link = home_link;
+            // Not bound at this address until the home agent says so (a
+            // binding at the old address may still be in place).
+            e.state = BidState::Registering;
             changed.push(bid);
         }
         if changed.is_empty() {
@@ -1013,7 +1016,7 @@ impl<R: CryptoRng> MobileNode<R> {
             e.awaiting = true;
             e.state = if dereg {
                 BidState::Deregistering
-            } else if e.bound {
+            } else if e.state == BidState::Bound {
                 // A refresh keeps the binding usable meanwhile.
                 BidState::Bound
             } else {
@@ -1843,7 +1846,8 @@ impl<R: CryptoRng> MobileNode<R> {
             if st < 128 && granted > 0 {
                 accepted = true;
                 self.stats.ba_accepted = self.stats.ba_accepted.saturating_add(1);
-                let newly = !e.bound;
+                // A new binding or a new care-of address (not a refresh).
+                let newly = !e.bound || e.state == BidState::Registering;
                 e.state = BidState::Bound;
                 e.bound = true;
                 e.send_coa = false;
@@ -1909,12 +1913,12 @@ impl<R: CryptoRng> MobileNode<R> {
                 });
             }
         }
-        if o_refused {
-            if accepted {
-                self.o_seq = None;
-            } else {
-                self.overwrite = true;
-            }
+        if accepted {
+            // The home agent holds registrations made since: an O flag
+            // retransmitted now would wipe them.
+            self.o_seq = None;
+        } else if o_refused {
+            self.overwrite = true;
         }
         if !again.is_empty() {
             if self.overwrite {

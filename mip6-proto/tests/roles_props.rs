@@ -449,11 +449,110 @@ proptest! {
             prop_assert!(ha.bid_bindings() <= 4 * 3);
             for h in [hoa, "2001:db8:1::7".parse().unwrap()] {
                 prop_assert!(ha.bids(h).count() <= 3);
+                // BIDs only under an entry of their home address.
+                prop_assert!(ha.bids(h).count() == 0 || ha.binding_state(h).is_some());
             }
             drain_outputs(&mut |b| cn.poll_output(b));
             prop_assert_eq!(cn.bindings() + cn.bid_bindings(), 0);
             prop_assert!(mn.bids().count() <= 4);
             prop_assert!(mn.bul().count() <= 64);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A mobile node with multiple care-of addresses and its home agent
+    /// wired together, with lost messages and stray Binding
+    /// Acknowledgements: no panic, bounded tables, no past deadline, and
+    /// what the mobile node holds as bound the home agent holds too once
+    /// the network is quiet and nothing was lost.
+    #[test]
+    fn mcoa_pair_under_loss_and_noise(seed in any::<u64>(), inputs in proptest::collection::vec((mcoa_input(), proptest::collection::vec(any::<bool>(), 8)), 0..50)) {
+        let hoa = addr(0);
+        let ha_addr = addr(1);
+        let mut mn_cfg = MnConfig::new(hoa, 64, Some(ha_addr));
+        mn_cfg.mcoa = Some(mip6_proto::mn::McoaConfig { max_bids: 4, bulk: seed % 3 != 0, priorities: vec![(3, 1)] });
+        let mut mn = MobileNode::new(mn_cfg, ChaCha20Rng::seed_from_u64(seed), Duration::ZERO).unwrap();
+        let mut ha_cfg = HaConfig::new(ha_addr, "2001:db8:1::".parse().unwrap(), 64);
+        ha_cfg.dad = false;
+        ha_cfg.mcoa.max_bids = 3;
+        ha_cfg.mcoa.bulk = seed % 5 != 0;
+        ha_cfg.mcoa.enabled = seed % 7 != 0;
+        let mut ha = HomeAgent::new(ha_cfg, ChaCha20Rng::seed_from_u64(seed ^ 1), Duration::ZERO).unwrap();
+        let mut now = Duration::ZERO;
+        let mv = |b: u16, c: u8| Movement::Moved { home: hoa, care_of: if c % 5 == 4 { hoa } else { coa(c) }, iface: u32::from(b), bid: Some(b) };
+        for (inp, losses) in inputs {
+            let mut lossy = false;
+            match inp {
+                McoaInput::Msg { m, .. } => {
+                    // Stray BAs from the home agent's address.
+                    let bytes = build_mcoa(&McoaMsg { ba: true, auth: None, timestamp: None, ..m }, ha_addr, hoa);
+                    let rx = RxDatagram { src: ha_addr, dst: hoa, hao: None, rh2: Some(hoa), tunnelled: false, next_header: 135, payload: &bytes };
+                    let _ = mn.handle_datagram(now, &rx);
+                    lossy = true;
+                }
+                McoaInput::Attach(b, c) => mn.handle_movement(now, mv(b, c)),
+                McoaInput::Bulk(v) => {
+                    let ms: Vec<Movement> = v.iter().map(|&(b, c)| mv(b, c)).collect();
+                    mn.handle_bulk_movement(now, &ms);
+                }
+                McoaInput::Lost(b) => { let _ = mn.handle_bid_lost(now, b); }
+                McoaInput::Home => mn.handle_movement(now, Movement::ReturnedHome { home: hoa, iface: 1 }),
+                McoaInput::Wait(ms) => {
+                    now += Duration::from_millis(u64::from(ms));
+                    mn.handle_timeout(now);
+                    ha.handle_timeout(now);
+                    for t in [mn.poll_timeout(), ha.poll_timeout()].into_iter().flatten() {
+                        prop_assert!(t > now, "past deadline {t:?} at {now:?}");
+                    }
+                }
+            }
+            // Shuttle messages both ways until quiet, losing some.
+            let mut k = 0usize;
+            for _ in 0..100 {
+                let mut moved = false;
+                let mut b = Vec::new();
+                while let Some(o) = mn.poll_output(&mut b) {
+                    if let Output::Transmit(t) = o {
+                        moved = true;
+                        let lose = losses[k % losses.len()];
+                        k += 1;
+                        lossy |= lose;
+                        if !lose {
+                            let (hao, dst) = match t.ext { mip6_proto::event::TxExt::HomeAddress(h) => (Some(h), t.dst), _ => (None, t.dst) };
+                            let rx = RxDatagram { src: t.src, dst, hao, rh2: None, tunnelled: false, next_header: t.next_header, payload: &b[b.len() - t.len..] };
+                            let _ = ha.handle_datagram(now, &rx);
+                        }
+                    }
+                }
+                let mut b = Vec::new();
+                while let Some(o) = ha.poll_output(&mut b) {
+                    if let Output::Transmit(t) = o {
+                        moved = true;
+                        let lose = losses[k % losses.len()];
+                        k += 1;
+                        lossy |= lose;
+                        if !lose {
+                            let rh2 = match t.ext { mip6_proto::event::TxExt::Type2Routing(h) => Some(h), _ => None };
+                            let rx = RxDatagram { src: t.src, dst: rh2.unwrap_or(t.dst), hao: None, rh2, tunnelled: false, next_header: t.next_header, payload: &b[b.len() - t.len..] };
+                            let _ = mn.handle_datagram(now, &rx);
+                        }
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+            prop_assert!(ha.bindings() <= 1);
+            prop_assert!(ha.bids(hoa).count() <= 3);
+            prop_assert!(mn.bids().count() <= 4);
+            if !lossy {
+                for v in mn.bids().filter(|v| v.state == mip6_proto::mn::BidState::Bound) {
+                    prop_assert_eq!(ha.lookup_bid(hoa, v.bid), Some(v.care_of), "bid {} bound at the MN only", v.bid);
+                }
+            }
         }
     }
 }
