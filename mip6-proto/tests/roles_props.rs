@@ -474,9 +474,25 @@ proptest! {
         let ha_addr = addr(1);
         let mut mn_cfg = MnConfig::new(hoa, 64, Some(ha_addr));
         mn_cfg.mcoa = Some(mip6_proto::mn::McoaConfig { max_bids: 4, bulk: seed % 3 != 0, priorities: vec![(3, 1)] });
+        // Half the runs authenticate with RFC 4285.
+        let auth = seed % 2 == 0;
+        let tod = Duration::from_secs(3_900_000_000);
+        if auth {
+            mn_cfg.auth = Some(mip6_proto::mn::MnAuthConfig {
+                spi: SPI,
+                key: vec![9; 16],
+                nai: None,
+                timestamps: true,
+                time_of_day_at_epoch: tod,
+            });
+        }
         let mut mn = MobileNode::new(mn_cfg, ChaCha20Rng::seed_from_u64(seed), Duration::ZERO).unwrap();
         let mut ha_cfg = HaConfig::new(ha_addr, "2001:db8:1::".parse().unwrap(), 64);
         ha_cfg.dad = false;
+        if auth {
+            ha_cfg.security_associations = vec![mip6_proto::ha::MnHaSecurityAssociation::new(SPI, hoa, vec![9; 16])];
+            ha_cfg.time_of_day_at_epoch = tod;
+        }
         ha_cfg.mcoa.max_bids = 3;
         ha_cfg.mcoa.bulk = seed % 5 != 0;
         ha_cfg.mcoa.enabled = seed % 7 != 0;
