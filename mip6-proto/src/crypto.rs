@@ -171,8 +171,15 @@ pub const MN_AAA_SUBTYPE: u8 = 2;
 /// 96 bits of the HMAC_SHA1 result.
 pub const MN_HA_AUTH_LEN: usize = 12;
 
-/// Where the MN-HA Mobility Message Authentication option (RFC 4285 §5.1)
-/// sits in a Mobility Header.
+/// RFC 4285 §8: the Mobility SPI of the MN-AAA option that names
+/// HMAC_SHA1 (§5.2).
+pub const HMAC_SHA1_SPI: u32 = 3;
+/// RFC 4285 §5.2 with HMAC_SHA1_SPI: the MN-AAA Authentication Data is the
+/// whole HMAC_SHA1 result.
+pub const MN_AAA_AUTH_LEN: usize = 20;
+
+/// Where a Mobility Message Authentication option (RFC 4285 §5) sits in a
+/// Mobility Header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MnHaOption {
     /// The Mobility SPI.
@@ -182,8 +189,9 @@ pub struct MnHaOption {
     pub data_offset: usize,
     /// Length of the Authentication Data field.
     pub data_len: usize,
-    /// Whether only padding follows the option (RFC 4285 §5.1: it MUST be
-    /// the last option).
+    /// Whether only padding follows the option, or, for the MN-HA option,
+    /// padding and an MN-AAA option (RFC 4285 §5: the MN-HA option is the
+    /// last one unless an MN-AAA option follows it, which is last).
     pub last: bool,
 }
 
@@ -193,12 +201,24 @@ pub struct MnHaOption {
 /// options.
 #[must_use]
 pub fn find_mn_ha(mh: &[u8]) -> Option<MnHaOption> {
+    find_auth(mh, MN_HA_SUBTYPE)
+}
+
+/// Finds the first MN-AAA Mobility Message Authentication option (RFC 4285
+/// §5.2), as [`find_mn_ha`] does.
+#[must_use]
+pub fn find_mn_aaa(mh: &[u8]) -> Option<MnHaOption> {
+    find_auth(mh, MN_AAA_SUBTYPE)
+}
+
+fn find_auth(mh: &[u8], subtype: u8) -> Option<MnHaOption> {
     use crate::wire::mh::MhPacket;
     use crate::wire::options::{OptionType, RawOptions};
     let p = MhPacket::new_checked(mh).ok()?;
     let start = p.mh_type().options_offset()?;
     let area = p.options_area();
     let mut found: Option<MnHaOption> = None;
+    let mut seen_aaa = false;
     for raw in RawOptions::new(area) {
         let raw = raw.ok()?;
         let Some(d) = raw.data else { continue };
@@ -206,12 +226,17 @@ pub fn find_mn_ha(mh: &[u8]) -> Option<MnHaOption> {
             continue;
         }
         if let Some(f) = found.as_mut() {
-            // Something other than padding after it.
-            f.last = false;
+            // Something other than padding after it: only one MN-AAA
+            // option may follow an MN-HA option.
+            let aaa = raw.option_type == OptionType::MOBILITY_MESSAGE_AUTHENTICATION
+                && d.first() == Some(&MN_AAA_SUBTYPE);
+            if subtype != MN_HA_SUBTYPE || !aaa || core::mem::replace(&mut seen_aaa, true) {
+                f.last = false;
+            }
             continue;
         }
         if raw.option_type == OptionType::MOBILITY_MESSAGE_AUTHENTICATION
-            && d.first() == Some(&MN_HA_SUBTYPE)
+            && d.first() == Some(&subtype)
             && let Some(spi) = d.get(1..5)
         {
             let spi = u32::from_be_bytes([*spi.first()?, *spi.get(1)?, *spi.get(2)?, *spi.get(3)?]);
@@ -316,6 +341,57 @@ pub fn verify_mn_ha(
     };
     match mn_ha_mac(key, care_of, home, data) {
         Some(m) => m.verify_truncated_left(tag).is_ok(),
+        None => false,
+    }
+}
+
+/// The MN-AAA authenticator of RFC 4285 §5.2 with HMAC_SHA1_SPI:
+/// `HMAC_SHA1(key, SHA1(care-of address | home address | MH data))`, where
+/// `mh_data` is the Mobility Header up to and including the Mobility SPI of
+/// the MN-AAA option (its checksum taken as zero, as for MN-HA). `None`
+/// when `mh_data` is shorter than 6 octets.
+#[must_use]
+pub fn mn_aaa_authenticator(
+    key: &[u8],
+    care_of: &Ipv6Addr,
+    home: &Ipv6Addr,
+    mh_data: &[u8],
+) -> Option<[u8; MN_AAA_AUTH_LEN]> {
+    //= https://www.rfc-editor.org/rfc/rfc4285#section-5.2
+    //# MAC_Mobility Data = SHA1(care-of address | home address | MH Data)
+    let mut h = Sha1::new();
+    h.update(care_of.octets());
+    h.update(home.octets());
+    h.update(mh_data.get(..4)?);
+    h.update([0, 0]);
+    h.update(mh_data.get(6..)?);
+    let mut m = hmac_sha1(key);
+    m.update(&h.finalize());
+    Some(first(&m.finalize().into_bytes()))
+}
+
+/// Fills the Authentication Data of the MN-AAA option (the last option,
+/// with a 20-octet field) of an emitted Binding Update. Fill the MN-HA
+/// option first (the MN-AAA data covers it) and the checksum last.
+#[must_use]
+pub fn sign_mn_aaa(mh: &mut [u8], key: &[u8], care_of: &Ipv6Addr, home: &Ipv6Addr) -> bool {
+    let Some(o) = find_mn_aaa(mh) else {
+        return false;
+    };
+    if !o.last || o.data_len != MN_AAA_AUTH_LEN {
+        return false;
+    }
+    let Some(a) = mh
+        .get(..o.data_offset)
+        .and_then(|d| mn_aaa_authenticator(key, care_of, home, d))
+    else {
+        return false;
+    };
+    match mh.get_mut(o.data_offset..o.data_offset.saturating_add(MN_AAA_AUTH_LEN)) {
+        Some(f) => {
+            f.copy_from_slice(&a);
+            true
+        }
         None => false,
     }
 }

@@ -305,6 +305,10 @@ pub fn roles_mcoa_auth(data: &[u8]) {
         nai: Some(b"mn@example.com".to_vec()),
         timestamps: u.arbitrary().unwrap_or(true),
         time_of_day_at_epoch: tod,
+        aaa_key: u
+            .arbitrary::<bool>()
+            .unwrap_or(false)
+            .then(|| vec![5u8; 16]),
     });
     let Ok(mut mn) = MobileNode::new(mn_cfg, SplitMix(seed), Duration::ZERO) else {
         return;

@@ -66,7 +66,9 @@
 //! every Binding Update with the MN-HA Mobility Message Authentication
 //! option, last: `First(96, HMAC_SHA1(key, care-of | home | MH data))`
 //! where the care-of address is the IPv6 source of the BU ([`crate::crypto::mn_ha_authenticator`]).
-//! No option: dropped ([`Dropped::AuthMissing`]); an SPI not of this home
+//! An MN-AAA option may follow the MN-HA option; this home agent has no
+//! AAA server and does not check it. No MN-HA option: dropped
+//! ([`Dropped::AuthMissing`]); an SPI not of this home
 //! address: dropped ([`Dropped::UnknownSpi`]); a wrong authenticator: BA 146
 //! MIPV6-AUTH-FAIL. Then the Replay Protection timestamp (NTP format) must
 //! be within `window` (default 7 s) of `time_of_day_at_epoch + now` and

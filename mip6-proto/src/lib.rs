@@ -79,9 +79,10 @@
 //!   Update and the destination of the Binding Acknowledgement (the home
 //!   address when the mobile node is on the home link). The MN-HA option
 //!   is the last option; only the padding to a multiple of 8 octets may
-//!   follow it (it is not covered by the authenticator). Only the MN-HA
-//!   subtype is implemented; an MN-AAA option after it makes the home
-//!   agent drop the message. The home agent records a timestamp as soon as
+//!   follow it (it is not covered by the authenticator). The mobile node
+//!   can add an MN-AAA option (HMAC_SHA1_SPI) after it; the home agent,
+//!   which has no AAA server to ask, verifies the MN-HA option only and
+//!   ignores an MN-AAA option that follows it. The home agent records a timestamp as soon as
 //!   the Binding Update is authenticated and fresh, even if the update is
 //!   then refused for another reason.
 //! - RFC 5648: one Binding Identifier option carries its status in the

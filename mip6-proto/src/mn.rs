@@ -59,7 +59,8 @@
 //! with a Mobile Node Identifier option (when an NAI is set), a Replay
 //! Protection option (NTP timestamp of `time_of_day_at_epoch + now`,
 //! strictly increasing) and the MN-HA authentication option computed over
-//! the BU's source address, the home address and the message. A BA from
+//! the BU's source address, the home address and the message (and, with
+//! `aaa_key`, an MN-AAA option after it). A BA from
 //! the home agent must carry a valid MN-HA option and echo the timestamp,
 //! else it is dropped ([`Dropped::AuthFailed`],
 //! [`Dropped::TimestampMismatch`]). 144 MIPV6-ID-MISMATCH moves our clock
@@ -202,6 +203,10 @@ pub struct MnAuthConfig {
     /// The time of day at the driver's epoch counted from 1900, the clock
     /// of the timestamps (`time_of_day_at_epoch + now`).
     pub time_of_day_at_epoch: Duration,
+    /// An MN-AAA shared key: an MN-AAA authentication option (RFC 4285
+    /// §5.2, SPI HMAC_SHA1_SPI) follows the MN-HA option, for a home agent
+    /// that checks Binding Updates with its AAA server.
+    pub aaa_key: Option<Vec<u8>>,
 }
 
 impl MnConfig {
@@ -2486,6 +2491,7 @@ impl<R: CryptoRng> MobileNode<R> {
             None
         };
         let zero = [0u8; crypto::MN_HA_AUTH_LEN];
+        let zero20 = [0u8; crypto::MN_AAA_AUTH_LEN];
         let mut opts = opts;
         let mut ts = None;
         if let Some(a) = &auth {
@@ -2509,6 +2515,16 @@ impl<R: CryptoRng> MobileNode<R> {
                 spi: a.spi,
                 data: &zero,
             });
+            //= https://www.rfc-editor.org/rfc/rfc4285#section-5.2
+            //# The MN-AAA mobility message authentication option must be the last
+            //# option in a message with a mobility header.
+            if a.aaa_key.is_some() {
+                opts.push(MobilityOption::MobilityMessageAuthentication {
+                    subtype: crypto::MN_AAA_SUBTYPE,
+                    spi: crypto::HMAC_SHA1_SPI,
+                    data: &zero20,
+                });
+            }
         }
         let repr = MhRepr {
             payload_proto: 59,
@@ -2536,6 +2552,11 @@ impl<R: CryptoRng> MobileNode<R> {
         //# Data
         if let Some(a) = &auth
             && !crypto::sign_mn_ha(&mut bytes, &a.key, &src, &home)
+        {
+            return false;
+        }
+        if let Some(k) = auth.as_ref().and_then(|a| a.aaa_key.as_ref())
+            && !crypto::sign_mn_aaa(&mut bytes, k, &src, &home)
         {
             return false;
         }

@@ -39,6 +39,7 @@ fn mn_auth(skew: u64) -> MnAuthConfig {
         nai: Some(NAI.to_vec()),
         timestamps: true,
         time_of_day_at_epoch: Duration::from_secs(T0 + skew),
+        aaa_key: None,
     }
 }
 
@@ -499,4 +500,71 @@ fn multiple_care_of_addresses_with_authentication() {
             .count(),
         2
     );
+}
+
+//= https://www.rfc-editor.org/rfc/rfc4285#section-5.2
+//= type=test
+//# MAC_Mobility Data = SHA1(care-of address | home address | MH Data)
+#[test]
+fn an_mn_aaa_option_follows_the_mn_ha_option() {
+    const AAA: [u8; 16] = [0x5a; 16];
+    let mut p = auth_pair(
+        |m| {
+            if let Some(x) = m.auth.as_mut() {
+                x.aaa_key = Some(AAA.to_vec());
+            }
+        },
+        |_| {},
+    );
+    move_to(&mut p, COA1);
+    let bu = p.msgs("mn", "BU")[0].clone();
+    let opts = walk(&bu.bytes);
+    let types: Vec<u8> = opts.iter().map(|x| x.0).collect();
+    assert_eq!(types, vec![3, 8, 10, 9, 9]);
+    // MN-HA: over the message up to its own SPI.
+    let (_, ha_at) = opts[3];
+    assert_eq!(bu.bytes[ha_at + 2], 1);
+    let ha_end = ha_at + 7;
+    let mut d = bu.bytes[..ha_end].to_vec();
+    d[4] = 0;
+    d[5] = 0;
+    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(&KEY).unwrap();
+    mac.update(&a(COA1).octets());
+    mac.update(&a(HOA).octets());
+    mac.update(&d);
+    assert_eq!(
+        &bu.bytes[ha_end..ha_end + 12],
+        &mac.finalize().into_bytes()[..12]
+    );
+    // MN-AAA, last: SPI HMAC_SHA1_SPI (3), HMAC_SHA1(key, SHA1(coa | hoa |
+    // MH data up to its SPI)), 20 octets.
+    let (_, aaa_at) = opts[4];
+    assert_eq!(
+        (bu.bytes[aaa_at + 1], bu.bytes[aaa_at + 2]),
+        (25, 2),
+        "length 5 + 20, subtype 2"
+    );
+    assert_eq!(&bu.bytes[aaa_at + 3..aaa_at + 7], &3u32.to_be_bytes());
+    let aaa_end = aaa_at + 7;
+    let mut d = bu.bytes[..aaa_end].to_vec();
+    d[4] = 0;
+    d[5] = 0;
+    use sha1::Digest;
+    let mut h = Sha1::new();
+    h.update(a(COA1).octets());
+    h.update(a(HOA).octets());
+    h.update(&d);
+    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(&AAA).unwrap();
+    mac.update(&h.finalize());
+    assert_eq!(
+        &bu.bytes[aaa_end..aaa_end + 20],
+        &mac.finalize().into_bytes()[..]
+    );
+    // The home agent verifies the MN-HA option and accepts; its BA has no
+    // MN-AAA option (RFC 4285 §5.2).
+    let ba = p.msgs("ha", "BA")[0].clone();
+    assert_eq!(ba.ba().0, 0);
+    let types: Vec<u8> = walk(&ba.bytes).iter().map(|x| x.0).collect();
+    assert_eq!(types, vec![10, 9]);
+    assert_eq!(p.mn.home_entry().unwrap().state, PrimaryState::Bound);
 }

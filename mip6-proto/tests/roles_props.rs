@@ -380,6 +380,7 @@ proptest! {
             nai: Some(b"mn@example.com".to_vec()),
             timestamps: true,
             time_of_day_at_epoch: Duration::from_secs(3_900_000_000),
+            aaa_key: None,
         });
         let mut mn = MobileNode::new(mn_cfg, ChaCha20Rng::seed_from_u64(seed), Duration::ZERO).unwrap();
         let mut ha_cfg = HaConfig::new(ha_addr, "2001:db8:1::".parse().unwrap(), 64);
@@ -484,6 +485,7 @@ proptest! {
                 nai: None,
                 timestamps: true,
                 time_of_day_at_epoch: tod,
+                aaa_key: (seed % 4 == 0).then(|| vec![5; 16]),
             });
         }
         let mut mn = MobileNode::new(mn_cfg, ChaCha20Rng::seed_from_u64(seed), Duration::ZERO).unwrap();
