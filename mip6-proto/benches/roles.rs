@@ -1,7 +1,8 @@
 //! Role machine benchmarks: correspondent Binding Update processing (with
 //! the authenticator check), the home agent's binding cache at 10^6
-//! entries (bytes per entry, lookup, registration) and Binding
-//! Acknowledgement processing at the mobile node.
+//! entries (bytes per entry, lookup, registration), the home agent with
+//! two BIDs per home address (RFC 5648) and Binding Acknowledgement
+//! processing at the mobile node.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -270,6 +271,93 @@ fn ha_cache(c: &mut Criterion) {
     });
 }
 
+fn rx_from(coa: Ipv6Addr, ha: Ipv6Addr, h: Ipv6Addr, b: &[u8]) -> RxDatagram<'_> {
+    RxDatagram {
+        src: coa,
+        dst: ha,
+        hao: Some(h),
+        rh2: None,
+        tunnelled: false,
+        next_header: 135,
+        payload: b,
+    }
+}
+
+fn mcoa_bu(seq: u16, hoa: Ipv6Addr, ha: Ipv6Addr, with_coa: bool) -> Vec<u8> {
+    let c1 = a("2001:db8:2::200");
+    let c2 = a("2001:db8:3::300");
+    let opts = [
+        MobilityOption::BindingIdentifier {
+            bid: 1,
+            status: 0,
+            h: false,
+            care_of: with_coa.then_some(std::net::IpAddr::V6(c1)),
+        },
+        MobilityOption::BindingIdentifier {
+            bid: 2,
+            status: 0,
+            h: false,
+            care_of: with_coa.then_some(std::net::IpAddr::V6(c2)),
+        },
+    ];
+    let r = MhRepr {
+        payload_proto: 59,
+        message: Message::BindingUpdate {
+            sequence: seq,
+            flags: BuFlags::A | BuFlags::H | BuFlags::O,
+            lifetime: 900,
+        },
+        options: Options::List(&opts),
+    };
+    let mut b = vec![0u8; r.buffer_len()];
+    r.emit(&mut MhPacket::new_unchecked(&mut b[..]), &hoa, &ha)
+        .unwrap();
+    b
+}
+
+/// RFC 5648 at the home agent: bytes per home address with two BIDs, and
+/// a bulk refresh of two BIDs.
+fn ha_mcoa(c: &mut Criterion) {
+    const N: u32 = 100_000;
+    let ha_addr = a("2001:db8:1::1");
+    let mut cfg = HaConfig::new(ha_addr, a("2001:db8:1::"), 64);
+    cfg.dad = false;
+    cfg.max_bindings = N as usize + 10;
+    let coa = a("2001:db8:2::200");
+    let mut buf = Vec::new();
+    let region = Region::new(GLOBAL);
+    let mut ha = HomeAgent::new(cfg, ChaCha20Rng::seed_from_u64(2), Duration::ZERO).unwrap();
+    for i in 0..N {
+        let h = home(i);
+        let b = mcoa_bu(1, h, ha_addr, true);
+        ha.handle_datagram(Duration::ZERO, &rx_from(coa, ha_addr, h, &b))
+            .unwrap();
+        drain(|x| ha.poll_output(x), &mut buf);
+    }
+    let st = region.change();
+    let live = st.bytes_allocated as i64 - st.bytes_deallocated as i64;
+    println!(
+        "ha mcoa: {} home addresses, {} BID bindings, {:.1} bytes per home address",
+        ha.bindings(),
+        ha.bid_bindings(),
+        live as f64 / f64::from(N)
+    );
+    let mut seq = 2u16;
+    let mut j = 0u32;
+    c.bench_function("ha_mcoa_bulk_refresh_2_bids", |bch| {
+        bch.iter(|| {
+            let h = home(j % N);
+            j = j.wrapping_add(1);
+            if j.is_multiple_of(N) {
+                seq = seq.wrapping_add(1);
+            }
+            let b = mcoa_bu(seq, h, ha_addr, false);
+            let _ = black_box(ha.handle_datagram(Duration::ZERO, &rx_from(coa, ha_addr, h, &b)));
+            drain(|x| ha.poll_output(x), &mut buf);
+        })
+    });
+}
+
 fn mn_ba(c: &mut Criterion) {
     let hoa = a("2001:db8:1::100");
     let ha = a("2001:db8:1::1");
@@ -331,6 +419,6 @@ fn mn_ba(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = cn_bu, ha_cache, mn_ba
+    targets = cn_bu, ha_cache, ha_mcoa, mn_ba
 }
 criterion_main!(benches);

@@ -1,5 +1,6 @@
 //! The correspondent node: return routability responder, Binding Update
-//! verification and the binding cache (RFC 6275 §9).
+//! verification and the binding cache (RFC 6275 §9), with one binding per
+//! Binding Identifier (RFC 5648).
 //!
 //! ```
 //! use core::time::Duration;
@@ -22,11 +23,26 @@
 //! | BOUND | BU accepted: BindingAdded, timer at L/2 | update, BindingAdded, timer at L/2 → BOUND | BindingRemoved, entry deleted | remaining ≥ 3 s: BRR if in use, timer at remaining/2 → WAITB; else BRR if in use, timer at expiry → WAITB2 |
 //! | WAITB | the refresh timer fired with ≥ 3 s left | → BOUND | deleted | as in BOUND |
 //! | WAITB2 | less than 3 s (MIP6_BRR_INTERVAL) left | → BOUND | deleted | expiry: BindingRemoved, entry deleted |
+//!
+//! ## Multiple care-of addresses (RFC 5648 §6.2)
+//! With [`CnConfig::mcoa`] (the default) a Binding Update carrying one
+//! Binding Identifier option registers, refreshes or (lifetime 0)
+//! deregisters the binding of that BID only, beside the others of the home
+//! address ([`FwdEvent::BidBindingAdded`] / [`FwdEvent::BidBindingRemoved`],
+//! [`Correspondent::lookup_bid`]). The authenticator covers the care-of
+//! address of the option (or the BID's known one). Several BID options are
+//! refused with 168 (bulk registration is for home agents), an unknown BID
+//! without care-of address with 167, BID options without O while a
+//! regular binding exists with 165, BID 0 or a care-of address that is not
+//! global unicast IPv6 with 164, an unknown BID's deregistration with 133.
+//! A regular Binding Update replaces (or deletes) every BID binding. The
+//! BA copies the BID option with status zero and no care-of address. BID
+//! bindings live until their lifetime ends: no Binding Refresh Requests.
 #![deny(clippy::arithmetic_side_effects)]
 
-use alloc::collections::VecDeque;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
-use core::net::Ipv6Addr;
+use core::net::{IpAddr, Ipv6Addr};
 use core::time::Duration;
 
 use crate::crypto::{self, Kbm, NonceConfig, NonceTable, RrError};
@@ -70,6 +86,13 @@ pub struct CnConfig {
     /// Most spent nonce combinations remembered after deregistrations
     /// (§9.5.3).
     pub max_spent: usize,
+    /// Keep one binding per Binding Identifier (RFC 5648 §6.2): a Binding
+    /// Update with one BID option registers or deregisters that BID only;
+    /// several are refused with 168 (bulk registration is for home agents).
+    /// Off: BID options are skipped as unknown options (RFC 6275 §6.2.1).
+    pub mcoa: bool,
+    /// Most BIDs one home address may hold here (130 beyond).
+    pub max_bids: usize,
 }
 
 impl Default for CnConfig {
@@ -81,6 +104,8 @@ impl Default for CnConfig {
             brr: BrrPolicy::WhenInUse,
             binding_error_interval: Duration::from_millis(100),
             max_spent: 1024,
+            mcoa: true,
+            max_bids: 8,
         }
     }
 }
@@ -173,6 +198,29 @@ struct Binding {
 }
 
 type Key = (Ipv6Addr, Ipv6Addr); // (home, local)
+type BidKey = (Ipv6Addr, Ipv6Addr, u16); // (home, local, BID)
+
+/// A binding registered with a Binding Identifier (RFC 5648): it lives
+/// until its lifetime ends (no refresh requests).
+#[derive(Debug, Clone)]
+struct BidBinding {
+    care_of: Ipv6Addr,
+    seq: u16,
+    timer: u64,
+}
+
+/// Where the Binding Acknowledgement of a Binding Update goes.
+#[derive(Debug, Clone, Copy)]
+struct Reply {
+    local: Ipv6Addr,
+    dst: Ipv6Addr,
+    ext: TxExt,
+    home: Ipv6Addr,
+    kbm: Kbm,
+    care_of: Ipv6Addr,
+    seq: u16,
+    bid: u16,
+}
 
 /// The correspondent node machine. See the [module docs](self).
 pub struct Correspondent<R> {
@@ -181,6 +229,9 @@ pub struct Correspondent<R> {
     nonces: NonceTable,
     bindings: hashbrown::HashMap<Key, Binding, foldhash::fast::FixedState>,
     timers: TimerHeap<Key>,
+    /// RFC 5648 bindings, apart from the regular ones.
+    bids: BTreeMap<BidKey, BidBinding>,
+    bid_timers: TimerHeap<BidKey>,
     spent: VecDeque<(Ipv6Addr, Ipv6Addr, u16, u16, Duration)>,
     out: OutQueue,
     last_be: Option<Duration>,
@@ -206,6 +257,8 @@ impl<R: CryptoRng> Correspondent<R> {
             nonces,
             bindings: hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(seed)),
             timers: TimerHeap::new(),
+            bids: BTreeMap::new(),
+            bid_timers: TimerHeap::new(),
             spent: VecDeque::new(),
             out: OutQueue::default(),
             last_be: None,
@@ -230,6 +283,228 @@ impl<R: CryptoRng> Correspondent<R> {
     /// Home Address option check and the send-side type 2 routing header).
     pub fn lookup(&self, home: Ipv6Addr, local: Ipv6Addr) -> Option<Ipv6Addr> {
         self.bindings.get(&(home, local)).map(|b| b.care_of)
+    }
+
+    /// The care-of address of `home`'s binding `bid` at `local` (RFC 5648).
+    pub fn lookup_bid(&self, home: Ipv6Addr, local: Ipv6Addr, bid: u16) -> Option<Ipv6Addr> {
+        self.bids.get(&(home, local, bid)).map(|b| b.care_of)
+    }
+
+    /// Number of bindings registered with a Binding Identifier.
+    pub fn bid_bindings(&self) -> usize {
+        self.bids.len()
+    }
+
+    fn bid_range(
+        &self,
+        home: Ipv6Addr,
+        local: Ipv6Addr,
+    ) -> impl Iterator<Item = (&BidKey, &BidBinding)> {
+        self.bids.range((home, local, 0)..=(home, local, u16::MAX))
+    }
+
+    /// Deletes the BID bindings of `home` at `local` (all, or all but
+    /// `keep`).
+    fn clear_bids(&mut self, home: Ipv6Addr, local: Ipv6Addr, keep: Option<u16>) {
+        let keys: Vec<BidKey> = self
+            .bid_range(home, local)
+            .map(|(k, _)| *k)
+            .filter(|k| Some(k.2) != keep)
+            .collect();
+        for k in keys {
+            self.bids.remove(&k);
+            self.out.fwd(FwdEvent::BidBindingRemoved {
+                home,
+                local,
+                bid: k.2,
+            });
+        }
+    }
+
+    /// A Binding Update with Binding Identifier options, authenticated
+    /// (RFC 5648 §6.2, correspondent side).
+    #[allow(clippy::too_many_arguments)]
+    fn bid_update(
+        &mut self,
+        now: Duration,
+        r: Reply,
+        bid_opts: &[(u16, Option<IpAddr>)],
+        flags: crate::wire::mh::BuFlags,
+        lifetime: u16,
+        dereg: bool,
+        nonces: (u16, u16),
+        ack: bool,
+    ) -> Result<(), Dropped> {
+        let (home, local, seq, bid) = (r.home, r.local, r.seq, r.bid);
+        let refuse = |cn: &mut Self, status: BaStatus, seq: u16| {
+            cn.stats.bu_refused = cn.stats.bu_refused.saturating_add(1);
+            cn.send_ba_bid(&r, status, seq, 0);
+            Ok(())
+        };
+        //= https://www.rfc-editor.org/rfc/rfc5648#section-6.2
+        //# If the receiving node is a correspondent node, it MUST reject the Binding
+        //# Update and return the status value set to [MCOA BULK REGISTRATION
+        //# PROHIBITED] in the binding Acknowledgement.
+        if bid_opts.len() > 1 {
+            return refuse(self, BaStatus::MCOA_BULK_REGISTRATION_PROHIBITED, seq);
+        }
+        let malformed = bid == 0
+            || match bid_opts.first().and_then(|b| b.1) {
+                Some(IpAddr::V6(c)) => !is_unicast(c) || c.is_unicast_link_local(),
+                Some(IpAddr::V4(_)) => true,
+                None => false,
+            };
+        if malformed {
+            return refuse(self, BaStatus::MCOA_MALFORMED, seq);
+        }
+        let last = self
+            .bindings
+            .get(&(home, local))
+            .map(|b| b.seq)
+            .or_else(|| self.bid_range(home, local).next().map(|(_, b)| b.seq));
+        if let Some(last) = last
+            && !seq_greater(seq, last)
+        {
+            return refuse(self, BaStatus::SEQUENCE_NUMBER_OUT_OF_WINDOW, last);
+        }
+        let key = (home, local, bid);
+        if dereg {
+            //= https://www.rfc-editor.org/rfc/rfc5648#section-6.2
+            //# If the receiving
+            //# node does not have an appropriate binding for the BID, it MUST
+            //# reject the Binding Update and send a Binding Acknowledgement with
+            //# status set to 133 [not home agent for this mobile node].
+            if self.bids.remove(&key).is_none() {
+                return refuse(self, BaStatus::NOT_HOME_AGENT_FOR_THIS_MN, seq);
+            }
+            self.out
+                .fwd(FwdEvent::BidBindingRemoved { home, local, bid });
+            while self.spent.len() >= self.cfg.max_spent.max(1) {
+                self.spent.pop_front();
+            }
+            let until = now.saturating_add(self.cfg.nonces.nonce_lifetime);
+            self.spent
+                .push_back((home, r.care_of, nonces.0, nonces.1, until));
+            self.set_bid_seq(home, local, seq);
+            self.stats.bu_accepted = self.stats.bu_accepted.saturating_add(1);
+            if ack {
+                self.send_ba_bid(&r, BaStatus::ACCEPTED, seq, 0);
+            }
+            self.purge_timers();
+            return Ok(());
+        }
+        let known = self.bids.contains_key(&key);
+        if bid_opts.first().is_some_and(|b| b.1.is_none()) && !known {
+            return refuse(self, BaStatus::MCOA_UNKNOWN_COA, seq);
+        }
+        let overwrite = flags.contains(crate::wire::mh::BuFlags::O);
+        let regular = self.bindings.contains_key(&(home, local));
+        if regular && !overwrite {
+            return refuse(self, BaStatus::MCOA_NON_MCOA_BINDING_EXISTS, seq);
+        }
+        let count = if overwrite {
+            0
+        } else {
+            self.bid_range(home, local).count()
+        };
+        let total = self.bindings.len().saturating_add(self.bids.len());
+        if (!known || overwrite) && (count >= self.cfg.max_bids || total >= self.cfg.max_bindings) {
+            return refuse(self, BaStatus::INSUFFICIENT_RESOURCES, seq);
+        }
+        if overwrite {
+            if self.bindings.remove(&(home, local)).is_some() {
+                self.out.fwd(FwdEvent::BindingRemoved { home, local });
+            }
+            self.clear_bids(home, local, Some(bid));
+        }
+        let requested = Duration::from_secs(u64::from(lifetime).saturating_mul(4));
+        let granted = requested.min(self.cfg.max_binding_lifetime);
+        let units = u16::try_from(granted.as_secs() / 4).unwrap_or(u16::MAX);
+        let expires = now.saturating_add(Duration::from_secs(u64::from(units).saturating_mul(4)));
+        let timer = self.bid_timers.arm(expires, key);
+        self.bids.insert(
+            key,
+            BidBinding {
+                care_of: r.care_of,
+                seq,
+                timer,
+            },
+        );
+        self.set_bid_seq(home, local, seq);
+        self.purge_timers();
+        self.stats.bu_accepted = self.stats.bu_accepted.saturating_add(1);
+        self.out.fwd(FwdEvent::BidBindingAdded {
+            home,
+            care_of: r.care_of,
+            local,
+            bid,
+            expires,
+        });
+        if ack {
+            self.send_ba_bid(&r, BaStatus::ACCEPTED, seq, units);
+        }
+        Ok(())
+    }
+
+    //= https://www.rfc-editor.org/rfc/rfc5648#section-4.1
+    //# The sequence number value MUST be shared among all the Binding Update
+    //# List entries related to Binding Updates sent to a particular home
+    //# agent or correspondent node.
+    fn set_bid_seq(&mut self, home: Ipv6Addr, local: Ipv6Addr, seq: u16) {
+        for (_, b) in self
+            .bids
+            .range_mut((home, local, 0)..=(home, local, u16::MAX))
+        {
+            b.seq = seq;
+        }
+    }
+
+    /// A BA that copies the BID option (status zero, no care-of address:
+    /// RFC 5648 §6.2) before the Binding Authorization Data.
+    fn send_ba_bid(&mut self, r: &Reply, status: BaStatus, sequence: u16, lifetime: u16) {
+        if !is_unicast(r.dst) {
+            return;
+        }
+        let zero = [0u8; 12];
+        //= https://www.rfc-editor.org/rfc/rfc5648#section-6.2
+        //# When a correspondent node sends a Binding Acknowledgement, the status
+        //# value MUST always be stored in the Status field of the Binding
+        //# Acknowledgement and the Status field of the Binding Identifier
+        //# mobility option MUST always be set to zero.
+        let opts = [
+            MobilityOption::BindingIdentifier {
+                bid: r.bid,
+                status: 0,
+                h: false,
+                care_of: None,
+            },
+            MobilityOption::BindingAuthorizationData(&zero),
+        ];
+        let repr = MhRepr {
+            payload_proto: 59,
+            message: Message::BindingAck {
+                status,
+                flags: BaFlags(0),
+                sequence,
+                lifetime,
+            },
+            options: Options::List(&opts),
+        };
+        let ck_dst = match r.ext {
+            TxExt::Type2Routing(h) => h,
+            _ => r.dst,
+        };
+        if self.queue_msg(
+            &repr,
+            r.local,
+            r.dst,
+            r.ext,
+            r.local,
+            ck_dst,
+            Some((&r.kbm, r.care_of)),
+        ) {
+            self.stats.ba_sent = self.stats.ba_sent.saturating_add(1);
+        }
     }
 
     /// The state of the binding for `home` at `local`.
@@ -474,6 +749,32 @@ impl<R: CryptoRng> Correspondent<R> {
         //# The Binding Authorization Data mobility option MUST be the last
         //# option and MUST NOT have trailing padding.
         // (verify_mh only accepts a message ending with the 12-octet field.)
+        let bid_opts: Vec<(u16, Option<IpAddr>)> = if self.cfg.mcoa {
+            options
+                .iter()
+                .flatten()
+                .filter_map(|o| match o {
+                    MobilityOption::BindingIdentifier { bid, care_of, .. } => Some((bid, care_of)),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        //= https://www.rfc-editor.org/rfc/rfc5648#section-5.2
+        //# The care-of Keygen tokens MUST be maintained for
+        //# each care-of address that the mobile node wants to register to the
+        //# correspondent node.
+        // The care-of address of a BID registration is in its option, or
+        // known from the BID's binding.
+        let care_of = match bid_opts.first() {
+            Some((_, Some(IpAddr::V6(c)))) => *c,
+            Some((b, None)) => self
+                .bids
+                .get(&(home, local, *b))
+                .map_or(care_of, |e| e.care_of),
+            _ => care_of,
+        };
         let dereg = lifetime == 0 || care_of == home;
         let mh_len = MhPacket::new_checked(rx.payload)
             .map(|p| p.total_len())
@@ -502,9 +803,27 @@ impl<R: CryptoRng> Correspondent<R> {
                 return Ok(());
             }
         };
+        if let Some(&(bid, _)) = bid_opts.first() {
+            let r = Reply {
+                local,
+                dst: ba_dst,
+                ext: ba_ext,
+                home,
+                kbm,
+                care_of,
+                seq,
+                bid,
+            };
+            return self.bid_update(now, r, &bid_opts, flags, lifetime, dereg, (hi, ci), ack);
+        }
         let key = (home, local);
-        if let Some(b) = self.bindings.get(&key)
-            && !seq_greater(seq, b.seq)
+        let last = self
+            .bindings
+            .get(&key)
+            .map(|b| b.seq)
+            .or_else(|| self.bid_range(home, local).next().map(|(_, b)| b.seq));
+        if let Some(last) = last
+            && !seq_greater(seq, last)
         {
             //= https://www.rfc-editor.org/rfc/rfc6275#section-9.5.1
             //# If the mobile node sends a sequence number that is not greater than
@@ -512,7 +831,6 @@ impl<R: CryptoRng> Correspondent<R> {
             //# address, then the receiving node MUST send back a Binding
             //# Acknowledgement with status code 135, and the last accepted sequence
             //# number in the Sequence Number field of the Binding Acknowledgement.
-            let last = b.seq;
             self.stats.bu_refused = self.stats.bu_refused.saturating_add(1);
             self.send_ba(
                 local,
@@ -527,7 +845,13 @@ impl<R: CryptoRng> Correspondent<R> {
             );
             return Ok(());
         }
+        //= https://www.rfc-editor.org/rfc/rfc5648#section-6.2
+        //# If the receiver already has multiple bindings for the home address, it MUST
+        //# replace all the existing bindings with the received binding.  If the
+        //# [RFC3775] Binding Update is for de-registration, the receiver MUST
+        //# delete all existing bindings from its binding cache.
         if dereg {
+            self.clear_bids(home, local, None);
             if self.bindings.remove(&key).is_some() {
                 self.out.fwd(FwdEvent::BindingRemoved { home, local });
             }
@@ -557,7 +881,14 @@ impl<R: CryptoRng> Correspondent<R> {
             }
             return Ok(());
         }
-        if !self.bindings.contains_key(&key) && self.bindings.len() >= self.cfg.max_bindings {
+        if !self.bindings.contains_key(&key)
+            && self
+                .bindings
+                .len()
+                .saturating_add(self.bids.len())
+                .saturating_sub(self.bid_range(home, local).count())
+                >= self.cfg.max_bindings
+        {
             //= https://www.rfc-editor.org/rfc/rfc6275#section-9.5.2
             //# In both cases the correspondent node SHOULD return a Binding
             //# Acknowledgement with status value 130.
@@ -584,6 +915,7 @@ impl<R: CryptoRng> Correspondent<R> {
         let granted = Duration::from_secs(u64::from(units).saturating_mul(4));
         let expires = now.saturating_add(granted);
         let refresh_at = now.saturating_add(granted.checked_div(2).unwrap_or_default());
+        self.clear_bids(home, local, None);
         let timer = self.timers.arm(refresh_at, key);
         self.bindings.insert(
             key,
@@ -677,11 +1009,19 @@ impl<R: CryptoRng> Correspondent<R> {
             |k, g| bindings.get(k).is_some_and(|b| b.timer == g),
             bindings.len(),
         );
+        let bids = &self.bids;
+        self.bid_timers
+            .purge(|k, g| bids.get(k).is_some_and(|b| b.timer == g));
+        self.bid_timers
+            .compact(|k, g| bids.get(k).is_some_and(|b| b.timer == g), bids.len());
     }
 
     /// The earliest deadline (absolute).
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.timers.next()
+        match (self.timers.next(), self.bid_timers.next()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Runs the binding cache entry machines whose timers are due.
@@ -696,6 +1036,24 @@ impl<R: CryptoRng> Correspondent<R> {
                 |k, g| bindings.get(k).is_some_and(|b| b.timer == g),
                 |k, _| due.push(k),
             );
+        }
+        let mut due_bids = Vec::new();
+        {
+            let bids = &self.bids;
+            self.bid_timers.expire(
+                now,
+                |k, g| bids.get(k).is_some_and(|b| b.timer == g),
+                |k, _| due_bids.push(k),
+            );
+        }
+        for k in due_bids {
+            if self.bids.remove(&k).is_some() {
+                self.out.fwd(FwdEvent::BidBindingRemoved {
+                    home: k.0,
+                    local: k.1,
+                    bid: k.2,
+                });
+            }
         }
         for key in due {
             let Some(b) = self.bindings.get(&key) else {
@@ -978,6 +1336,191 @@ mod tests {
         // Sequence comparison is modulo 2^16: 10 + 32767 is greater, 10 + 32768 is not.
         assert!(seq_greater(10u16.wrapping_add(32767), 10));
         assert!(!seq_greater(10u16.wrapping_add(32768), 10));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bu_bid(
+        mn: &Mn,
+        seq: u16,
+        flags: BuFlags,
+        lifetime: u16,
+        hi: u16,
+        ci: u16,
+        k: &Kbm,
+        bids: &[MobilityOption<'_>],
+    ) -> Vec<u8> {
+        let zero = [0u8; 12];
+        // RFC 5648 §5.2: the Binding Authorization Data after the BID option.
+        let mut opts: Vec<MobilityOption<'_>> = bids.to_vec();
+        opts.push(MobilityOption::NonceIndices {
+            home: hi,
+            care_of: ci,
+        });
+        opts.push(MobilityOption::BindingAuthorizationData(&zero));
+        let repr = MhRepr {
+            payload_proto: 59,
+            message: Message::BindingUpdate {
+                sequence: seq,
+                flags,
+                lifetime,
+            },
+            options: Options::List(&opts),
+        };
+        let mut b = alloc::vec![0u8; repr.buffer_len()];
+        repr.emit_unchecksummed(&mut MhPacket::new_unchecked(&mut b[..]))
+            .unwrap();
+        assert!(crypto::sign_mh(&mut b, k, &mn.coa, &mn.cn));
+        MhPacket::new_unchecked(&mut b[..]).fill_checksum(&mn.hoa, &mn.cn);
+        b
+    }
+
+    fn bid(b: u16, coa: Option<Ipv6Addr>) -> MobilityOption<'static> {
+        MobilityOption::BindingIdentifier {
+            bid: b,
+            status: 0,
+            h: false,
+            care_of: coa.map(IpAddr::V6),
+        }
+    }
+
+    //= https://www.rfc-editor.org/rfc/rfc5648#section-6.2
+    //= type=test
+    //# When a correspondent node sends a Binding Acknowledgement, the status
+    //# value MUST always be stored in the Status field of the Binding
+    //# Acknowledgement and the Status field of the Binding Identifier
+    //# mobility option MUST always be set to zero.
+    #[test]
+    fn one_binding_per_bid_at_a_correspondent() {
+        let (mut cn, mn) = setup();
+        let (hi, ci, k) = rr(&mut cn, &mn, S);
+        let send = |cn: &mut Correspondent<ChaCha20Rng>, m: &[u8]| {
+            cn.handle_datagram(S, &rx(mn.coa, mn.cn, Some(mn.hoa), m))
+                .unwrap();
+            drain(cn)
+        };
+        let m = bu_bid(&mn, 1, BuFlags::A, 10, hi, ci, &k, &[bid(1, Some(mn.coa))]);
+        let out = send(&mut cn, &m);
+        assert_eq!(
+            out[0].0,
+            Output::Fwd(FwdEvent::BidBindingAdded {
+                home: mn.hoa,
+                care_of: mn.coa,
+                local: mn.cn,
+                bid: 1,
+                expires: 41 * S
+            })
+        );
+        let (_, status, seq, life, b) = ba_of(&out, &mn);
+        assert_eq!((status, seq, life), (BaStatus::ACCEPTED, 1, 10));
+        assert!(verify_mh(&b, &k, &mn.coa, &mn.cn));
+        let r = MhRepr::parse(&MhPacket::new_checked(&b[..]).unwrap(), &mn.cn, &mn.hoa).unwrap();
+        let opts: Vec<MobilityOption<'_>> = r.options.iter().flatten().collect();
+        assert_eq!(opts[0], bid(1, None), "BID copied, status 0, no care-of");
+        assert_eq!(cn.lookup_bid(mn.hoa, mn.cn, 1), Some(mn.coa));
+        assert_eq!((cn.bindings(), cn.bid_bindings()), (0, 1));
+
+        // Bulk registration: 168, nothing changes.
+        let m = bu_bid(
+            &mn,
+            2,
+            BuFlags::A,
+            10,
+            hi,
+            ci,
+            &k,
+            &[bid(1, None), bid(2, Some(mn.coa))],
+        );
+        let out = send(&mut cn, &m);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            ba_of(&out, &mn).1,
+            BaStatus::MCOA_BULK_REGISTRATION_PROHIBITED
+        );
+        // A refresh without the care-of address keeps the known one.
+        let m = bu_bid(&mn, 3, BuFlags::A, 10, hi, ci, &k, &[bid(1, None)]);
+        let out = send(&mut cn, &m);
+        assert!(matches!(
+            out[0].0,
+            Output::Fwd(FwdEvent::BidBindingAdded { bid: 1, care_of, .. }) if care_of == mn.coa
+        ));
+        // An unknown BID without care-of address: 167; BID 0: 164.
+        let m = bu_bid(&mn, 4, BuFlags::A, 10, hi, ci, &k, &[bid(5, None)]);
+        assert_eq!(ba_of(&send(&mut cn, &m), &mn).1, BaStatus::MCOA_UNKNOWN_COA);
+        let m = bu_bid(&mn, 4, BuFlags::A, 10, hi, ci, &k, &[bid(0, Some(mn.coa))]);
+        assert_eq!(ba_of(&send(&mut cn, &m), &mn).1, BaStatus::MCOA_MALFORMED);
+        // A regular BU replaces every BID binding (RFC 5648 §6.2).
+        let m = bu(&mn, 5, BuFlags::A, 10, hi, ci, &k);
+        let out = send(&mut cn, &m);
+        assert_eq!(
+            out[0].0,
+            Output::Fwd(FwdEvent::BidBindingRemoved {
+                home: mn.hoa,
+                local: mn.cn,
+                bid: 1
+            })
+        );
+        assert!(matches!(
+            out[1].0,
+            Output::Fwd(FwdEvent::BindingAdded { .. })
+        ));
+        // Then a BID registration without O: 165; with O it replaces it.
+        let m = bu_bid(&mn, 6, BuFlags::A, 10, hi, ci, &k, &[bid(2, Some(mn.coa))]);
+        assert_eq!(
+            ba_of(&send(&mut cn, &m), &mn).1,
+            BaStatus::MCOA_NON_MCOA_BINDING_EXISTS
+        );
+        let m = bu_bid(
+            &mn,
+            7,
+            BuFlags::A | BuFlags::O,
+            10,
+            hi,
+            ci,
+            &k,
+            &[bid(2, Some(mn.coa))],
+        );
+        let out = send(&mut cn, &m);
+        assert_eq!(
+            out[0].0,
+            Output::Fwd(FwdEvent::BindingRemoved {
+                home: mn.hoa,
+                local: mn.cn
+            })
+        );
+        assert!(matches!(
+            out[1].0,
+            Output::Fwd(FwdEvent::BidBindingAdded { bid: 2, .. })
+        ));
+        assert_eq!(ba_of(&out, &mn).1, BaStatus::ACCEPTED);
+        // A BID binding lives until its lifetime ends.
+        assert_eq!(cn.poll_timeout(), Some(41 * S));
+        cn.handle_timeout(41 * S);
+        assert_eq!(
+            drain(&mut cn)[0].0,
+            Output::Fwd(FwdEvent::BidBindingRemoved {
+                home: mn.hoa,
+                local: mn.cn,
+                bid: 2
+            })
+        );
+        assert_eq!(cn.bid_bindings(), 0);
+        // With MCoA off, the option is skipped: a regular binding.
+        let mut cn2 = Correspondent::new(
+            CnConfig {
+                mcoa: false,
+                ..CnConfig::default()
+            },
+            ChaCha20Rng::seed_from_u64(7),
+            Duration::ZERO,
+        )
+        .unwrap();
+        let (hi, ci, k) = rr(&mut cn2, &mn, S);
+        let m = bu_bid(&mn, 1, BuFlags::A, 10, hi, ci, &k, &[bid(1, Some(mn.coa))]);
+        let out = send(&mut cn2, &m);
+        assert!(matches!(
+            out[0].0,
+            Output::Fwd(FwdEvent::BindingAdded { .. })
+        ));
     }
 
     #[test]

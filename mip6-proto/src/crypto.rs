@@ -163,6 +163,249 @@ pub fn verify_mh(mh: &[u8], kbm: &Kbm, care_of: &Ipv6Addr, cn: &Ipv6Addr) -> boo
     }
 }
 
+/// RFC 4285 §5.1: subtype of the MN-HA Mobility Message Authentication option.
+pub const MN_HA_SUBTYPE: u8 = 1;
+/// RFC 4285 §5.2: subtype of the MN-AAA Mobility Message Authentication option.
+pub const MN_AAA_SUBTYPE: u8 = 2;
+/// RFC 4285 §5.1: the Authentication Data of the MN-HA option is the first
+/// 96 bits of the HMAC_SHA1 result.
+pub const MN_HA_AUTH_LEN: usize = 12;
+
+/// RFC 4285 §8: the Mobility SPI of the MN-AAA option that names
+/// HMAC_SHA1 (§5.2).
+pub const HMAC_SHA1_SPI: u32 = 3;
+/// RFC 4285 §5.2 with HMAC_SHA1_SPI: the MN-AAA Authentication Data is the
+/// whole HMAC_SHA1 result.
+pub const MN_AAA_AUTH_LEN: usize = 20;
+
+/// Where a Mobility Message Authentication option (RFC 4285 §5) sits in a
+/// Mobility Header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MnHaOption {
+    /// The Mobility SPI.
+    pub spi: u32,
+    /// Offset of the Authentication Data field (just after the SPI): the
+    /// authenticated MH data is `mh[..data_offset]`.
+    pub data_offset: usize,
+    /// Length of the Authentication Data field.
+    pub data_len: usize,
+    /// Whether only padding follows the option, or, for the MN-HA option,
+    /// padding and an MN-AAA option (RFC 4285 §5: the MN-HA option is the
+    /// last one unless an MN-AAA option follows it, which is last).
+    pub last: bool,
+}
+
+/// Finds the first MN-HA Mobility Message Authentication option of a
+/// Mobility Header `mh` (the whole header, `Header Len` octets or more).
+/// `None` when the message has none, or is too short or of a type without
+/// options.
+#[must_use]
+pub fn find_mn_ha(mh: &[u8]) -> Option<MnHaOption> {
+    find_auth(mh, MN_HA_SUBTYPE)
+}
+
+/// Finds the first MN-AAA Mobility Message Authentication option (RFC 4285
+/// §5.2), as [`find_mn_ha`] does.
+#[must_use]
+pub fn find_mn_aaa(mh: &[u8]) -> Option<MnHaOption> {
+    find_auth(mh, MN_AAA_SUBTYPE)
+}
+
+fn find_auth(mh: &[u8], subtype: u8) -> Option<MnHaOption> {
+    use crate::wire::mh::MhPacket;
+    use crate::wire::options::{OptionType, RawOptions};
+    let p = MhPacket::new_checked(mh).ok()?;
+    let start = p.mh_type().options_offset()?;
+    let area = p.options_area();
+    let mut found: Option<MnHaOption> = None;
+    let mut seen_aaa = false;
+    for raw in RawOptions::new(area) {
+        let raw = raw.ok()?;
+        let Some(d) = raw.data else { continue };
+        if raw.option_type == OptionType::PADN {
+            continue;
+        }
+        if let Some(f) = found.as_mut() {
+            // Something other than padding after it: only one MN-AAA
+            // option may follow an MN-HA option.
+            let aaa = raw.option_type == OptionType::MOBILITY_MESSAGE_AUTHENTICATION
+                && d.first() == Some(&MN_AAA_SUBTYPE);
+            if subtype != MN_HA_SUBTYPE || !aaa || core::mem::replace(&mut seen_aaa, true) {
+                f.last = false;
+            }
+            continue;
+        }
+        if raw.option_type == OptionType::MOBILITY_MESSAGE_AUTHENTICATION
+            && d.first() == Some(&subtype)
+            && let Some(spi) = d.get(1..5)
+        {
+            let spi = u32::from_be_bytes([*spi.first()?, *spi.get(1)?, *spi.get(2)?, *spi.get(3)?]);
+            // Type, length, subtype and SPI: 7 octets from the option start.
+            let data_offset = start.checked_add(raw.offset)?.checked_add(7)?;
+            found = Some(MnHaOption {
+                spi,
+                data_offset,
+                data_len: d.len().checked_sub(5)?,
+                last: true,
+            });
+        }
+    }
+    found
+}
+
+fn mn_ha_mac(
+    key: &[u8],
+    care_of: &Ipv6Addr,
+    home: &Ipv6Addr,
+    mh_data: &[u8],
+) -> Option<Hmac<Sha1>> {
+    //= https://www.rfc-editor.org/rfc/rfc4285#section-5.1
+    //# Mobility Data = care-of address | home address | Mobility Header (MH)
+    //# Data
+    let mut m = hmac_sha1(key);
+    m.update(&care_of.octets());
+    m.update(&home.octets());
+    //= https://www.rfc-editor.org/rfc/rfc4285#section-5.1
+    //# The Checksum field in the
+    //# Mobility Header MUST be set to 0 to calculate the Mobility Data.
+    m.update(mh_data.get(..4)?);
+    m.update(&[0, 0]);
+    m.update(mh_data.get(6..)?);
+    Some(m)
+}
+
+/// The MN-HA authenticator of RFC 4285 §5.1:
+/// `First(96, HMAC_SHA1(key, care-of address | home address | MH data))`,
+/// where `mh_data` is the Mobility Header up to and including the Mobility
+/// SPI of the option (its checksum is taken as zero). `None` when `mh_data`
+/// is shorter than 6 octets.
+#[must_use]
+pub fn mn_ha_authenticator(
+    key: &[u8],
+    care_of: &Ipv6Addr,
+    home: &Ipv6Addr,
+    mh_data: &[u8],
+) -> Option<Authenticator> {
+    Some(first(
+        &mn_ha_mac(key, care_of, home, mh_data)?
+            .finalize()
+            .into_bytes(),
+    ))
+}
+
+/// Fills the Authentication Data of the MN-HA option of an emitted Binding
+/// Update or Acknowledgement `mh` (the option must be the last one and have
+/// a 12-octet data field). Returns false, touching nothing, otherwise. Fill
+/// the checksum afterwards.
+#[must_use]
+pub fn sign_mn_ha(mh: &mut [u8], key: &[u8], care_of: &Ipv6Addr, home: &Ipv6Addr) -> bool {
+    let Some(o) = find_mn_ha(mh) else {
+        return false;
+    };
+    if !o.last || o.data_len != MN_HA_AUTH_LEN {
+        return false;
+    }
+    let Some(a) = mh
+        .get(..o.data_offset)
+        .and_then(|d| mn_ha_authenticator(key, care_of, home, d))
+    else {
+        return false;
+    };
+    match mh.get_mut(o.data_offset..o.data_offset.saturating_add(MN_HA_AUTH_LEN)) {
+        Some(f) => {
+            f.copy_from_slice(&a);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Verifies, in constant time, the MN-HA authenticator of a received
+/// Mobility Header `mh` (RFC 4285 §5.1) found at `o` (from [`find_mn_ha`]).
+#[must_use]
+pub fn verify_mn_ha(
+    mh: &[u8],
+    o: &MnHaOption,
+    key: &[u8],
+    care_of: &Ipv6Addr,
+    home: &Ipv6Addr,
+) -> bool {
+    if o.data_len != MN_HA_AUTH_LEN {
+        return false;
+    }
+    let (Some(data), Some(tag)) = (
+        mh.get(..o.data_offset),
+        mh.get(o.data_offset..o.data_offset.saturating_add(MN_HA_AUTH_LEN)),
+    ) else {
+        return false;
+    };
+    match mn_ha_mac(key, care_of, home, data) {
+        Some(m) => m.verify_truncated_left(tag).is_ok(),
+        None => false,
+    }
+}
+
+/// The MN-AAA authenticator of RFC 4285 §5.2 with HMAC_SHA1_SPI:
+/// `HMAC_SHA1(key, SHA1(care-of address | home address | MH data))`, where
+/// `mh_data` is the Mobility Header up to and including the Mobility SPI of
+/// the MN-AAA option (its checksum taken as zero, as for MN-HA). `None`
+/// when `mh_data` is shorter than 6 octets.
+#[must_use]
+pub fn mn_aaa_authenticator(
+    key: &[u8],
+    care_of: &Ipv6Addr,
+    home: &Ipv6Addr,
+    mh_data: &[u8],
+) -> Option<[u8; MN_AAA_AUTH_LEN]> {
+    //= https://www.rfc-editor.org/rfc/rfc4285#section-5.2
+    //# MAC_Mobility Data = SHA1(care-of address | home address | MH Data)
+    let mut h = Sha1::new();
+    h.update(care_of.octets());
+    h.update(home.octets());
+    h.update(mh_data.get(..4)?);
+    h.update([0, 0]);
+    h.update(mh_data.get(6..)?);
+    let mut m = hmac_sha1(key);
+    m.update(&h.finalize());
+    Some(first(&m.finalize().into_bytes()))
+}
+
+/// Fills the Authentication Data of the MN-AAA option (the last option,
+/// with a 20-octet field) of an emitted Binding Update. Fill the MN-HA
+/// option first (the MN-AAA data covers it) and the checksum last.
+#[must_use]
+pub fn sign_mn_aaa(mh: &mut [u8], key: &[u8], care_of: &Ipv6Addr, home: &Ipv6Addr) -> bool {
+    let Some(o) = find_mn_aaa(mh) else {
+        return false;
+    };
+    if !o.last || o.data_len != MN_AAA_AUTH_LEN {
+        return false;
+    }
+    let Some(a) = mh
+        .get(..o.data_offset)
+        .and_then(|d| mn_aaa_authenticator(key, care_of, home, d))
+    else {
+        return false;
+    };
+    match mh.get_mut(o.data_offset..o.data_offset.saturating_add(MN_AAA_AUTH_LEN)) {
+        Some(f) => {
+            f.copy_from_slice(&a);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The 64-bit NTP timestamp (RFC 1305: seconds since 1900 in the high 32
+/// bits, fraction in the low 32) of a time of day `t` counted from 1900
+/// (RFC 4285 §6). Seconds wrap modulo 2^32 as NTP's do.
+#[must_use]
+pub fn ntp_timestamp(t: Duration) -> u64 {
+    let secs = t.as_secs() & 0xffff_ffff;
+    let frac = (u64::from(t.subsec_nanos()) << 32) / 1_000_000_000;
+    (secs << 32) | (frac & 0xffff_ffff)
+}
+
 /// Configuration of a [`NonceTable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NonceConfig {

@@ -81,6 +81,30 @@ pub enum FwdEvent {
         /// When it expires.
         expires: Duration,
     },
+    /// Correspondent (RFC 5648): the binding `bid` of `home` is in place,
+    /// beside the others of `home` (route-optimised traffic may use any of
+    /// them; RFC 5648 leaves the choice to the forwarding plane).
+    BidBindingAdded {
+        /// Home address.
+        home: Ipv6Addr,
+        /// Care-of address.
+        care_of: Ipv6Addr,
+        /// The local address the binding is with.
+        local: Ipv6Addr,
+        /// The Binding Identifier.
+        bid: u16,
+        /// When it expires.
+        expires: Duration,
+    },
+    /// Correspondent (RFC 5648): the binding `bid` of `home` is gone.
+    BidBindingRemoved {
+        /// Home address.
+        home: Ipv6Addr,
+        /// The local address the binding was with.
+        local: Ipv6Addr,
+        /// The Binding Identifier.
+        bid: u16,
+    },
     /// The binding for `home` is gone.
     BindingRemoved {
         /// Home address.
@@ -157,6 +181,36 @@ pub enum FwdEvent {
         home: Ipv6Addr,
         /// The home agent or correspondent.
         peer: Ipv6Addr,
+    },
+    /// Mobile node (RFC 5648): the binding `bid` with the home agent `peer`
+    /// is registered: reverse-tunnel traffic through `care_of` on that
+    /// interface (on the home link, when `home_link` is set, send and
+    /// receive directly, without Neighbor Discovery for the home address
+    /// when `ndp_prohibited` is set, RFC 5648 §5.6.4).
+    McoaBulAdded {
+        /// The home address.
+        home: Ipv6Addr,
+        /// The home agent.
+        peer: Ipv6Addr,
+        /// The Binding Identifier.
+        bid: u16,
+        /// The care-of address registered (the home address on the home
+        /// link).
+        care_of: Ipv6Addr,
+        /// The interface is on the home link (home binding).
+        home_link: bool,
+        /// The home agent answered 5 MCOA RETURNHOME WO/NDP.
+        ndp_prohibited: bool,
+    },
+    /// Mobile node (RFC 5648): the binding `bid` with `peer` is no longer
+    /// usable.
+    McoaBulRemoved {
+        /// The home address.
+        home: Ipv6Addr,
+        /// The home agent.
+        peer: Ipv6Addr,
+        /// The Binding Identifier.
+        bid: u16,
     },
     /// Home agent (NEMO): the route for `prefix/len` is gone.
     PrefixRouteRemoved {

@@ -40,6 +40,13 @@
 //!   (babymdd movement detection), [`event`] (their inputs and outputs) and
 //!   [`timer`] (the deadline heap they share).
 //!
+//! The mobile node and the home agent register several care-of addresses
+//! at once with Binding Identifiers (RFC 5648: per-BID and bulk
+//! registration, per-BID deregistration, home bindings while other
+//! interfaces stay away, every MCoA status) and can authenticate home
+//! registrations without IPsec by the Mobility Message Authentication and
+//! Replay Protection options of RFC 4285 (see [`mn`] and [`ha`]).
+//!
 //! The role machines follow the sans-IO contract of the suite: feed them
 //! datagrams, local hints and timeouts; after each call drain `poll_output`
 //! (forwarding-plane events come before the messages they make usable) and
@@ -67,6 +74,23 @@
 //!   as [`wire::options::MobilityOption::Unknown`] and are skipped by the
 //!   protocol logic. Emission always aligns options; parsing does not demand
 //!   alignment.
+//! - RFC 4285's Mobility Data starts with "care-of address | home
+//!   address": the care-of address is the IPv6 source of the Binding
+//!   Update and the destination of the Binding Acknowledgement (the home
+//!   address when the mobile node is on the home link). The MN-HA option
+//!   is the last option; only the padding to a multiple of 8 octets may
+//!   follow it (it is not covered by the authenticator). The mobile node
+//!   can add an MN-AAA option (HMAC_SHA1_SPI) after it; the home agent,
+//!   which has no AAA server to ask, verifies the MN-HA option only and
+//!   ignores an MN-AAA option that follows it. The home agent records a timestamp as soon as
+//!   the Binding Update is authenticated and fresh, even if the update is
+//!   then refused for another reason.
+//! - RFC 5648: one Binding Identifier option carries its status in the
+//!   BA's Status field (the option's is zero); a bulk registration puts
+//!   each BID's status in its option under 4 MCOA NOTCOMPLETE when any is
+//!   not zero (§6.2). BID 0, a repeated BID, an IPv4 care-of address (no
+//!   DSMIPv6 here) or one that is not global unicast is 164 for that BID. A
+//!   home binding is answered 5 MCOA RETURNHOME WO/NDP by default (§6.3).
 //! - The generic IPv6 walk ([`wire::ipv6`]) is written here rather than taken
 //!   from a crate: the transforms need writable offsets of the Home Address
 //!   option, the type 2 routing header and the Next Header fields, and the
