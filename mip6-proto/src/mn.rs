@@ -312,6 +312,9 @@ pub struct MnStats {
     pub mcoa_fallbacks: u64,
     /// RFC 4285: timestamp adjustments after 144 MIPV6-ID-MISMATCH.
     pub timestamp_adjusted: u64,
+    /// Correspondent BUs not sent because a keygen token had outlived
+    /// MAX_TOKEN_LIFETIME (return routability ran again).
+    pub tokens_expired: u64,
 }
 
 /// The state of one Binding Identifier's binding with the home agent
@@ -2353,6 +2356,33 @@ impl<R: CryptoRng> MobileNode<R> {
             return;
         };
         if e.home && self.auth.as_ref().is_some_and(|a| a.stopped) {
+            return;
+        }
+        // RFC 6275 §5.2.7, §12: a keygen token is not used once
+        // MAX_TOKEN_LIFETIME has passed since it arrived (a BU retransmitted
+        // for long enough would otherwise carry stale tokens). Return
+        // routability runs again, as for an expired-nonce status.
+        let stale = |t: Option<(u16, [u8; 8], Duration)>| {
+            t.is_some_and(|(_, _, at)| now.saturating_sub(at) >= MAX_TOKEN_LIFETIME)
+        };
+        if !e.home && (stale(e.home_token) || stale(e.care_of_token)) {
+            e.home_token = None;
+            e.care_of_token = None;
+            let state = e.state;
+            self.stats.tokens_expired = self.stats.tokens_expired.saturating_add(1);
+            // Stop the transition that wanted to send (see `fire`).
+            self.abort = true;
+            self.fire_rr(now, peer, RrEvent::StopRr);
+            self.fire_rr(now, peer, RrEvent::StartRr);
+            if let Some(e) = self.bul.get_mut(&peer) {
+                e.state = match state {
+                    PrimaryState::WaitD | PrimaryState::RrDel => PrimaryState::RrDel,
+                    PrimaryState::WaitAr | PrimaryState::Bound | PrimaryState::RrRedo => {
+                        PrimaryState::RrRedo
+                    }
+                    _ => PrimaryState::RrInit,
+                };
+            }
             return;
         }
         // MAX_UPDATE_RATE per peer; a held-back BU goes out at the next

@@ -612,3 +612,46 @@ fn nemo_explicit_registration_installs_the_prefix_route() {
         "R flag"
     );
 }
+
+/// RFC 6275 §5.2.7 and §12: a keygen token is not used after
+/// MAX_TOKEN_LIFETIME (210 s). A correspondent BU retransmitted every
+/// MAX_BINDACK_TIMEOUT (its acknowledgements lost) stops carrying the old
+/// tokens: return routability runs again first.
+#[test]
+fn keygen_tokens_are_not_used_after_max_token_lifetime() {
+    let mut w = World::new(
+        |c| {
+            c.correspondent_ack = true;
+            c.correspondent_lifetime = Duration::from_secs(400);
+        },
+        |_| {},
+    );
+    w.lose = |s| s.from == "cn" && s.kind == "BA";
+    w.move_to(COA);
+    w.mn.handle_reverse_packet(w.now, a(CN)).unwrap();
+    w.settle();
+    w.run_until(400 * S);
+    // Every BU to the correspondent follows a HoT and a CoT that arrived
+    // less than 210 s before it.
+    let to_cn = |k: &str| -> Vec<Duration> {
+        w.sent
+            .iter()
+            .filter(|s| s.kind == k && (s.tx.dst == a(CN) || s.tx.src == a(CN)))
+            .map(|s| s.at)
+            .collect()
+    };
+    let (bus, hots, cots) = (to_cn("BU"), to_cn("HoT"), to_cn("CoT"));
+    assert!(bus.len() > 8, "{bus:?}");
+    for bu in &bus {
+        for tokens in [&hots, &cots] {
+            let last = tokens.iter().filter(|t| *t <= bu).max().unwrap();
+            assert!(
+                *bu - *last < Duration::from_secs(210),
+                "BU at {bu:?} uses a token from {last:?}"
+            );
+        }
+    }
+    // Return routability ran again (at least once after the first 210 s).
+    assert!(hots.iter().any(|t| *t > 210 * S), "{hots:?}");
+    assert!(w.mn.stats().tokens_expired >= 1);
+}
