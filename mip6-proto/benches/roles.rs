@@ -238,6 +238,47 @@ fn ha_cache(c: &mut Criterion) {
             black_box(ha.lookup(home(x % N)))
         })
     });
+    // Baselines from the same run: what a lookup at 10^6 entries costs on
+    // this machine without the home agent around it. A bare hashbrown map
+    // of home address -> care-of address (the least a binding cache can
+    // hold), and one dependent random load from 256 MB (the memory
+    // latency every lookup in a table that size pays at least once).
+    {
+        let mut bare: hashbrown::HashMap<Ipv6Addr, Ipv6Addr, foldhash::fast::FixedState> =
+            hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(7));
+        for i in 0..N {
+            bare.insert(home(i), coa);
+        }
+        let mut x: u32 = 12345;
+        c.bench_function("baseline_hashbrown_lookup_1e6", |bch| {
+            bch.iter(|| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                black_box(bare.get(&home(x % N)).copied())
+            })
+        });
+    }
+    {
+        // A random cycle through 256 MB (Sattolo's algorithm): each load's
+        // address is the previous load's value, so loads cannot overlap
+        // and one iteration costs one full memory latency.
+        const WORDS: usize = 32 << 20;
+        let mut mem: Vec<u64> = (0..WORDS as u64).collect();
+        let mut r: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in (1..WORDS).rev() {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            let j = (r % i as u64) as usize;
+            mem.swap(i, j);
+        }
+        let mut at = 0usize;
+        c.bench_function("baseline_dependent_load_256mb", |bch| {
+            bch.iter(|| {
+                at = mem[at] as usize;
+                black_box(at)
+            })
+        });
+    }
     let refresh: Vec<Vec<u8>> = (0..4096u32)
         .map(|i| ha_bu(2, home(i * 97 % N), ha_addr))
         .collect();
