@@ -147,10 +147,10 @@ fn negotiation(c: &mut Criterion) {
     g.finish();
 }
 
-/// Host `b` (the responder) with `n` established contexts from distinct
-/// HBA peers.
-fn populate(b: &mut Host, ub: Ipv6Addr, n: usize) {
-    for k in 0..n {
+/// Gives host `b` (the responder) established contexts with the distinct
+/// HBA peers number `from..to`.
+fn populate(b: &mut Host, ub: Ipv6Addr, from: usize, to: usize) {
+    for k in from..to {
         let id = hba(0x10_0000 + k as u32, 2, k as u64);
         let ua = id.ulid();
         let mut a = host(id, k as u64, 4);
@@ -239,7 +239,7 @@ fn i2_processing(c: &mut Criterion) {
         if target > max {
             break;
         }
-        populate(&mut b, ub, target - live);
+        populate(&mut b, ub, live, target);
         live = target;
         assert_eq!(b.contexts(), live);
         for (kind, id) in &initiators {
