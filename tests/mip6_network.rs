@@ -408,3 +408,104 @@ fn a_mobile_router_carries_its_mobile_network_through_the_tunnel() {
         .collect();
     assert!(prefixes.contains(&MNP.to_string()), "{prefixes:?}");
 }
+
+#[test]
+fn multiple_care_of_addresses_over_two_interfaces() {
+    let mut w = Mip6World::new(&WorldConfig {
+        mcoa: true,
+        ..lossy(23)
+    });
+    w.sim.run_until(secs(1)).unwrap();
+    w.move_mn(1); // interface 0 (BID 1) to visited link A
+    w.move_mn_second(Some(2)); // interface 1 (BID 2) to visited link B
+    let (mn_id, ha_id) = (w.mn, w.ha);
+    let both = w
+        .sim
+        .run_until_cond(secs(90), |s| {
+            let mn = s.endpoint::<mobsim::drivers::mip6::MnNode>(mn_id).unwrap();
+            let ha = s.endpoint::<mobsim::drivers::mip6::HaNode>(ha_id).unwrap();
+            mn.bid_bindings().len() == 2 && ha.machine().bids(HOA).count() == 2
+        })
+        .unwrap();
+    assert!(both, "{:?}", w.mn().bid_bindings());
+    // RFC 5648: one binding per BID at the home agent.
+    let at_ha: Vec<(u16, std::net::Ipv6Addr)> = w
+        .ha()
+        .machine()
+        .bids(HOA)
+        .map(|b| (b.bid, b.care_of))
+        .collect();
+    assert_eq!(at_ha, [(1, COA_A), (2, COA_B)]);
+    assert_eq!(
+        w.mn().bid_bindings().values().copied().collect::<Vec<_>>(),
+        [(HA, COA_A), (HA, COA_B)]
+    );
+    // Traffic goes through the tunnel of the preferred binding.
+    assert_eq!(w.ha().tunnel_end(HOA), Some(COA_A));
+    let t = w.sim.now();
+    w.sim.run_for(secs(5)).unwrap();
+    let n = w
+        .mn()
+        .replies()
+        .iter()
+        .filter(|r| r.at > t && r.path == Path::Tunnelled)
+        .count();
+    assert!(n > 5, "{n} tunnelled replies");
+
+    // Interface 0 leaves: only BID 1 goes; the home agent keeps the home
+    // address and tunnels to the care-of address of BID 2.
+    let mn = w.mn;
+    w.sim.move_iface(mn, mobsim::net::IfaceId(0), None);
+    let one = w
+        .sim
+        .run_until_cond(w.sim.now() + secs(60), |s| {
+            s.endpoint::<mobsim::drivers::mip6::HaNode>(ha_id)
+                .unwrap()
+                .machine()
+                .bids(HOA)
+                .count()
+                == 1
+        })
+        .unwrap();
+    assert!(one);
+    assert_eq!(
+        w.ha()
+            .machine()
+            .bids(HOA)
+            .map(|b| b.bid)
+            .collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(w.ha().tunnel_end(HOA), Some(COA_B));
+    let t = w.sim.now();
+    w.sim.run_for(secs(5)).unwrap();
+    let n = w
+        .mn()
+        .replies()
+        .iter()
+        .filter(|r| r.at > t && r.path == Path::Tunnelled)
+        .count();
+    assert!(n > 5, "{n} tunnelled replies after losing BID 1");
+    assert!(w.ha().events().iter().any(|(_, e)| matches!(
+        e,
+        FwdEvent::HomeBindingRemoved { home, bid: Some(1), .. } if *home == HOA
+    )));
+    assert!(
+        !w.ha()
+            .events()
+            .iter()
+            .any(|(_, e)| matches!(e, FwdEvent::HomeBindingRemoved { bid: Some(2), .. }))
+    );
+    // The Binding Updates with Binding Identifier options dissect cleanly.
+    let packets = tshark::dissect(&w.sim.pcapng(&w.links), &[]).unwrap();
+    let mut bus = 0;
+    for (i, p) in packets.iter().enumerate() {
+        let probs = tshark::problems(p);
+        assert!(probs.is_empty(), "packet {i}: {probs:?}");
+        bus += strings(p, "mip6.mhtype")
+            .iter()
+            .filter(|t| *t == "5")
+            .count();
+    }
+    assert!(bus >= 2, "{bus} binding updates");
+}

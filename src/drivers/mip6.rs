@@ -294,7 +294,9 @@ pub struct HaNode {
     ha: HomeAgent<ChaCha20Rng>,
     addr: Ipv6Addr,
     anycast: Vec<Ipv6Addr>,
-    bindings: BTreeMap<Ipv6Addr, Ipv6Addr>,
+    /// Home address → its bindings by Binding Identifier (`None`: a
+    /// binding without one) → care-of address.
+    bindings: BTreeMap<Ipv6Addr, BTreeMap<Option<u16>, Ipv6Addr>>,
     /// NEMO: mobile network prefix → care-of address of its mobile router.
     prefix_routes: Vec<(Ipv6Addr, u8, Ipv6Addr)>,
     dad: Vec<(Duration, Ipv6Addr)>,
@@ -344,24 +346,46 @@ impl HaNode {
         self.stats
     }
 
+    /// Where packets for `home` are tunnelled: its only binding, or with
+    /// several Binding Identifiers the lowest one's care-of address (a
+    /// simple flow-agnostic policy; RFC 5648 leaves the choice to the home
+    /// agent). A home binding (care-of = home) is not a tunnel end.
+    pub fn tunnel_end(&self, home: Ipv6Addr) -> Option<Ipv6Addr> {
+        self.bindings
+            .get(&home)?
+            .values()
+            .copied()
+            .find(|c| *c != home)
+    }
+
     fn pump(&mut self, now: Duration) {
         let events = drain(&mut self.out, |b| self.ha.poll_output(b), |_, p| Some(p));
         for e in events {
             self.events.push((now, e));
             match e {
-                FwdEvent::HomeBindingAdded { home, care_of, .. } => {
-                    self.bindings.insert(home, care_of);
-                    self.out.push_back(Action::ClaimAddress {
-                        iface: IfaceId(0),
-                        addr: home,
-                    });
+                FwdEvent::HomeBindingAdded {
+                    home, care_of, bid, ..
+                } => {
+                    let b = self.bindings.entry(home).or_default();
+                    if b.is_empty() {
+                        self.out.push_back(Action::ClaimAddress {
+                            iface: IfaceId(0),
+                            addr: home,
+                        });
+                    }
+                    b.insert(bid, care_of);
                 }
-                FwdEvent::HomeBindingRemoved { home, .. } => {
-                    self.bindings.remove(&home);
-                    self.out.push_back(Action::ReleaseAddress {
-                        iface: IfaceId(0),
-                        addr: home,
+                FwdEvent::HomeBindingRemoved { home, bid, .. } => {
+                    let empty = self.bindings.get_mut(&home).is_none_or(|b| {
+                        b.remove(&bid);
+                        b.is_empty()
                     });
+                    if empty && self.bindings.remove(&home).is_some() {
+                        self.out.push_back(Action::ReleaseAddress {
+                            iface: IfaceId(0),
+                            addr: home,
+                        });
+                    }
                 }
                 FwdEvent::DadRequest { home } => {
                     self.dad.push((now.saturating_add(DAD_TIME), home));
@@ -400,7 +424,9 @@ impl Endpoint for HaNode {
             // RFC 3963 §6.1) from a mobile network prefix, through the
             // care-of address registered for it.
             match transform::ha_tunnel_input(&mut buf, w.len, |inner_src, outer_src| {
-                bindings.get(inner_src) == Some(outer_src)
+                bindings
+                    .get(inner_src)
+                    .is_some_and(|b| b.values().any(|c| c == outer_src))
                     || routes
                         .iter()
                         .any(|(p, l, c)| c == outer_src && ip::in_prefix(*inner_src, *p, *l))
@@ -417,7 +443,7 @@ impl Endpoint for HaNode {
                 // Refusals are counted by the machine.
                 let _ = self.ha.handle_datagram(now, &rx);
             }
-        } else if let Some(coa) = self.bindings.get(&w.dst).copied().or_else(|| {
+        } else if let Some(coa) = self.tunnel_end(w.dst).or_else(|| {
             self.prefix_routes
                 .iter()
                 .filter(|(p, l, _)| ip::in_prefix(w.dst, *p, *l))
@@ -519,6 +545,11 @@ pub struct MnNode {
     link: Option<Attachment>,
     at_home: bool,
     home_bul: Option<(Ipv6Addr, Ipv6Addr)>,
+    /// Multiple care-of addresses: the registered bindings by BID (home
+    /// agent, care-of address), and each interface's care-of address.
+    mcoa_bul: BTreeMap<u16, (Ipv6Addr, Ipv6Addr)>,
+    iface_coas: BTreeMap<usize, Ipv6Addr>,
+    mcoa: bool,
     ro: BTreeMap<Ipv6Addr, Ipv6Addr>,
     dad: Vec<(Duration, Ipv6Addr)>,
     peer: Ipv6Addr,
@@ -590,6 +621,7 @@ impl MnNode {
         interval: Duration,
     ) -> Result<Self, mip6_proto::mn::ConfigError> {
         let home = cfg.home;
+        let mcoa = cfg.mcoa.is_some();
         let mut iid = [0u8; 8];
         iid.copy_from_slice(home.octets().get(8..).unwrap_or(&[0; 8]));
         let mdd = Babymdd::new(MdConfig {
@@ -609,6 +641,9 @@ impl MnNode {
             link: None,
             at_home: true,
             home_bul: None,
+            mcoa_bul: BTreeMap::new(),
+            iface_coas: BTreeMap::new(),
+            mcoa,
             ro: BTreeMap::new(),
             dad: Vec::new(),
             peer,
@@ -651,7 +686,7 @@ impl MnNode {
     fn forward_out(&mut self, packet: &[u8]) {
         let out = if self.at_home {
             Some(packet.to_vec())
-        } else if let Some((ha, coa)) = self.home_bul {
+        } else if let Some((ha, coa)) = self.tunnel() {
             encapsulated(packet, coa, ha)
         } else {
             None
@@ -688,6 +723,63 @@ impl MnNode {
     /// The usable home registration: (home agent, care-of address).
     pub fn home_binding(&self) -> Option<(Ipv6Addr, Ipv6Addr)> {
         self.home_bul
+    }
+
+    /// Multiple care-of addresses: the usable bindings with the home agent
+    /// by Binding Identifier (home agent, care-of address).
+    pub fn bid_bindings(&self) -> &BTreeMap<u16, (Ipv6Addr, Ipv6Addr)> {
+        &self.mcoa_bul
+    }
+
+    /// The reverse tunnel in use: the home registration, or the preferred
+    /// (lowest) Binding Identifier's binding.
+    fn tunnel(&self) -> Option<(Ipv6Addr, Ipv6Addr)> {
+        self.home_bul
+            .or_else(|| self.mcoa_bul.values().next().copied())
+    }
+
+    /// Multiple care-of addresses (interface `i` has Binding Identifier
+    /// `i + 1`): an interface that attaches to a foreign link registers its
+    /// own care-of address; one that leaves loses its binding. babymdd,
+    /// which elects one primary interface, is not used in this mode.
+    fn mcoa_link_event(&mut self, now: Duration, iface: usize, event: &LinkEvent) {
+        let bid = u16::try_from(iface.saturating_add(1)).unwrap_or(u16::MAX);
+        match event {
+            LinkEvent::Attached {
+                prefix: Some((p, 64)),
+                up: true,
+                ..
+            } if !ip::in_prefix(self.home, *p, 64) => {
+                let coa = Ipv6Addr::from(
+                    (u128::from(*p) & !u128::from(u64::MAX))
+                        | (u128::from(self.home) & u128::from(u64::MAX)),
+                );
+                self.iface_coas.insert(iface, coa);
+                self.out.push_back(Action::ClaimAddress {
+                    iface: IfaceId(iface),
+                    addr: coa,
+                });
+                self.at_home = false;
+                let m = Movement::Moved {
+                    home: self.home,
+                    care_of: coa,
+                    iface: u32::try_from(iface).unwrap_or(u32::MAX),
+                    bid: Some(bid),
+                };
+                self.movements.push((now, m));
+                self.mn.handle_movement(now, m);
+            }
+            LinkEvent::Detached | LinkEvent::Down => {
+                if let Some(coa) = self.iface_coas.remove(&iface) {
+                    self.out.push_back(Action::ReleaseAddress {
+                        iface: IfaceId(iface),
+                        addr: coa,
+                    });
+                    let _ = self.mn.handle_bid_lost(now, bid);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// The usable route-optimised binding with `peer` (its care-of address).
@@ -777,7 +869,7 @@ impl MnNode {
         }
         let home = self.home;
         let at_home = self.at_home;
-        let home_bul = self.home_bul;
+        let home_bul = self.tunnel();
         let events = drain(
             &mut self.out,
             |b| self.mn.poll_output(b),
@@ -804,6 +896,18 @@ impl MnNode {
                 FwdEvent::BulAdded { peer, care_of, .. } => {
                     self.ro.insert(peer, care_of);
                 }
+                FwdEvent::McoaBulAdded {
+                    peer,
+                    bid,
+                    care_of,
+                    home_link: false,
+                    ..
+                } => {
+                    self.mcoa_bul.insert(bid, (peer, care_of));
+                }
+                FwdEvent::McoaBulRemoved { bid, .. } => {
+                    self.mcoa_bul.remove(&bid);
+                }
                 FwdEvent::BulRemoved { peer, .. } => {
                     if self.home_bul.is_some_and(|(ha, _)| ha == peer) {
                         self.home_bul = None;
@@ -829,6 +933,7 @@ impl MnNode {
         ) else {
             return;
         };
+        let tunnel = self.tunnel();
         let r = &mut self.requests;
         let packet = if self.at_home {
             r.home = r.home.saturating_add(1);
@@ -842,7 +947,7 @@ impl MnNode {
                 buf.truncate(n);
                 buf
             })
-        } else if let Some((ha, coa)) = self.home_bul {
+        } else if let Some((ha, coa)) = tunnel {
             r.tunnelled = r.tunnelled.saturating_add(1);
             encapsulated(&p, coa, ha)
         } else {
@@ -889,14 +994,14 @@ impl Endpoint for MnNode {
     fn handle_packet(&mut self, now: Duration, iface: IfaceId, packet: &[u8]) {
         let Some(w) = walk(packet) else { return };
         let mut buf = packet.get(..w.len).unwrap_or_default().to_vec();
-        if iface == IfaceId(1) {
-            if self.mobile_network.is_some() && w.dst != self.home {
+        if iface == IfaceId(1) && self.mobile_network.is_some() {
+            if w.dst != self.home {
                 self.forward_out(&buf);
             }
             return;
         }
         if w.upper == IpProtocol::IPV6.0 {
-            let Some((ha, _)) = self.home_bul else { return };
+            let Some((ha, _)) = self.tunnel() else { return };
             let home = self.home;
             let mnp = self.mobile_network;
             let ours =
@@ -956,7 +1061,15 @@ impl Endpoint for MnNode {
         self.pump(now);
     }
 
-    fn handle_link_event(&mut self, now: Duration, _iface: IfaceId, event: &LinkEvent) {
+    fn handle_link_event(&mut self, now: Duration, iface: IfaceId, event: &LinkEvent) {
+        if self.mcoa {
+            if self.next_ping.is_none() && !self.interval.is_zero() {
+                self.next_ping = Some(now.saturating_add(self.interval));
+            }
+            self.mcoa_link_event(now, iface.0, event);
+            self.pump(now);
+            return;
+        }
         match event {
             LinkEvent::Attached { link, prefix, up } => {
                 self.link = Some((*link, *prefix, *up));
@@ -983,7 +1096,16 @@ impl Endpoint for MnNode {
     }
 
     fn poll_action(&mut self) -> Option<Action> {
-        self.out.pop_front()
+        let mut a = self.out.pop_front()?;
+        // Send on the interface that owns the packet's source (a care-of
+        // address of one of several interfaces).
+        if let Action::Transmit { iface, packet, .. } = &mut a
+            && let Some(src) = addr_at(packet, 8)
+            && let Some((i, _)) = self.iface_coas.iter().find(|(_, c)| **c == src)
+        {
+            *iface = IfaceId(*i);
+        }
+        Some(a)
     }
 
     fn poll_timeout(&self) -> Option<Duration> {
@@ -1217,6 +1339,10 @@ pub struct WorldConfig {
     /// the mobile network 2001:db8:99::/64, with a host behind it that pings
     /// the correspondent.
     pub mobile_router: bool,
+    /// Give the mobile node a second interface (detached at first) and
+    /// multiple care-of addresses (RFC 5648): interface `i` registers
+    /// Binding Identifier `i + 1`.
+    pub mcoa: bool,
 }
 
 impl Default for WorldConfig {
@@ -1232,6 +1358,7 @@ impl Default for WorldConfig {
             home_agent_known: true,
             correspondent_mobile_ipv6: true,
             mobile_router: false,
+            mcoa: false,
         }
     }
 }
@@ -1256,6 +1383,7 @@ pub struct Mip6World {
     /// the host on it (a [`UdpPinger`] towards the correspondent).
     pub mobile_network: Option<(LinkId, NodeId)>,
     mn_iface: IfaceId,
+    mn_iface2: Option<IfaceId>,
 }
 
 /// Addresses of [`Mip6World`].
@@ -1360,6 +1488,13 @@ impl Mip6World {
         if cfg.mobile_router {
             mcfg.mobile_router = Some(vec![(MNP, 64)]);
         }
+        if cfg.mcoa {
+            mcfg.mcoa = Some(mip6_proto::mn::McoaConfig {
+                max_bids: 4,
+                bulk: true,
+                priorities: Vec::new(),
+            });
+        }
         let mn_seed = sim.derive_seed();
         let mut node = MnNode::new(mcfg, mn_seed, CN, cfg.ping_interval).expect("valid MN config");
         if cfg.mobile_router {
@@ -1374,6 +1509,7 @@ impl Mip6World {
             node,
         );
         let mn_iface = sim.add_iface(mn, Some(home), &[HOA]);
+        let mn_iface2 = cfg.mcoa.then(|| sim.add_iface(mn, None, &[]));
         let mobile_network = cfg.mobile_router.then(|| {
             let net = sim.add_link(LinkConfig::new("mobile-net").delay(ms(1)).prefix(MNP, 64));
             sim.add_router_iface(mn, Some(net), &[MR_INGRESS]);
@@ -1396,6 +1532,7 @@ impl Mip6World {
             cn,
             mobile_network,
             mn_iface,
+            mn_iface2,
         }
     }
 
@@ -1403,6 +1540,15 @@ impl Mip6World {
     pub fn move_mn(&mut self, i: usize) {
         let to = self.links.get(i).copied();
         self.sim.move_iface(self.mn, self.mn_iface, to);
+    }
+
+    /// With [`WorldConfig::mcoa`]: moves the mobile node's second
+    /// interface to link `i` of [`Mip6World::links`], or detaches it.
+    pub fn move_mn_second(&mut self, i: Option<usize>) {
+        if let Some(iface) = self.mn_iface2 {
+            let to = i.and_then(|i| self.links.get(i).copied());
+            self.sim.move_iface(self.mn, iface, to);
+        }
     }
 
     /// The mobile node's driver.
