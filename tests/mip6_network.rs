@@ -509,3 +509,44 @@ fn multiple_care_of_addresses_over_two_interfaces() {
     }
     assert!(bus >= 2, "{bus} binding updates");
 }
+
+/// Heavier weather, many seeds: 25 % loss, 30 % reordering, 10 %
+/// duplication and 40 ms jitter on the visited links. Every seed converges
+/// on link A and then on link B (retransmission, DHAAD fall-back and return
+/// routability recover every loss).
+#[test]
+fn converges_on_every_seed_under_heavy_loss() {
+    for seed in 1..=24 {
+        let mut w = Mip6World::new(&WorldConfig {
+            seed,
+            loss: 0.25,
+            reorder: 0.3,
+            jitter: Duration::from_millis(40),
+            duplicate: 0.1,
+            ..WorldConfig::default()
+        });
+        w.sim.run_until(secs(1)).unwrap();
+        w.move_mn(1);
+        let took = converge_away(&mut w, COA_A, secs(150));
+        assert!(took < secs(150), "seed {seed}: link A");
+        // Usable at all three (a refresh may be in flight: WAITAR).
+        assert_eq!(w.ha().machine().lookup(HOA), Some(COA_A));
+        assert_eq!(w.cn().machine().lookup(HOA, CN), Some(COA_A));
+        let st = w.mn().machine().home_entry().unwrap().state;
+        assert!(
+            matches!(st, PrimaryState::Bound | PrimaryState::WaitAr),
+            "{st:?}"
+        );
+        w.move_mn(2);
+        let took = converge_away(&mut w, COA_B, secs(150));
+        assert!(took < secs(150), "seed {seed}: link B");
+        // Usable at all three (a refresh may be in flight: WAITAR).
+        assert_eq!(w.ha().machine().lookup(HOA), Some(COA_B));
+        assert_eq!(w.cn().machine().lookup(HOA, CN), Some(COA_B));
+        let st = w.mn().machine().home_entry().unwrap().state;
+        assert!(
+            matches!(st, PrimaryState::Bound | PrimaryState::WaitAr),
+            "{st:?}"
+        );
+    }
+}
