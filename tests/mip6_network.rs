@@ -17,7 +17,7 @@ use mip6_proto::bul_fsm::PrimaryState;
 use mip6_proto::cn::BcState;
 use mip6_proto::event::FwdEvent;
 use mip6_proto::movement::Movement;
-use mobsim::drivers::mip6::{Mip6World, Path, WorldConfig, addrs::*};
+use mobsim::drivers::mip6::{CnNode, HaNode, Mip6World, MnNode, Path, WorldConfig, addrs::*};
 use mobsim::tshark;
 
 fn secs(n: u64) -> Duration {
@@ -40,14 +40,11 @@ fn lossy(seed: u64) -> WorldConfig {
 /// route-optimised binding with the correspondent, both for `coa`.
 fn converge_away(w: &mut Mip6World, coa: std::net::Ipv6Addr, limit: Duration) -> Duration {
     let start = w.sim.now();
+    let (mn_id, cn_id) = (w.mn, w.cn);
     w.sim
         .run_until_cond(start + limit, |s| {
-            let mn = s
-                .endpoint::<mobsim::drivers::mip6::MnNode>(w_mn(s))
-                .unwrap();
-            let cn = s
-                .endpoint::<mobsim::drivers::mip6::CnNode>(mobsim::net::NodeId(2))
-                .unwrap();
+            let mn = s.endpoint::<MnNode>(mn_id).unwrap();
+            let cn = s.endpoint::<CnNode>(cn_id).unwrap();
             // Without the A flag a lost BU goes unnoticed until the
             // correspondent answers route-optimised traffic with a Binding
             // Error (status 1), so the correspondent's side is waited for.
@@ -57,12 +54,6 @@ fn converge_away(w: &mut Mip6World, coa: std::net::Ipv6Addr, limit: Duration) ->
         })
         .unwrap();
     w.sim.now() - start
-}
-
-/// The mobile node's id (the world's nodes are added in a fixed order:
-/// router, home agent, correspondent, mobile node).
-fn w_mn(_: &mobsim::net::Sim) -> mobsim::net::NodeId {
-    mobsim::net::NodeId(3)
 }
 
 fn check_bound_away(w: &Mip6World, coa: std::net::Ipv6Addr) {
@@ -148,17 +139,12 @@ fn mn_ha_cn_converge_over_lossy_links_and_return_home() {
         // Home again: every binding is removed.
         w.move_mn(0);
         let start = w.sim.now();
+        let (mn_id, ha_id, cn_id) = (w.mn, w.ha, w.cn);
         w.sim
             .run_until_cond(start + secs(90), |s| {
-                let mn = s
-                    .endpoint::<mobsim::drivers::mip6::MnNode>(w_mn(s))
-                    .unwrap();
-                let ha = s
-                    .endpoint::<mobsim::drivers::mip6::HaNode>(mobsim::net::NodeId(1))
-                    .unwrap();
-                let cn = s
-                    .endpoint::<mobsim::drivers::mip6::CnNode>(mobsim::net::NodeId(2))
-                    .unwrap();
+                let mn = s.endpoint::<MnNode>(mn_id).unwrap();
+                let ha = s.endpoint::<HaNode>(ha_id).unwrap();
+                let cn = s.endpoint::<CnNode>(cn_id).unwrap();
                 mn.home_binding().is_none()
                     && ha.machine().bindings() == 0
                     && cn.machine().bindings() == 0
@@ -231,6 +217,30 @@ fn strings(v: &serde_json::Value, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// Dissects the capture of `links` with tshark, asserts that no packet has
+/// a problem (malformed, expert warning or error), and returns the packets.
+fn dissect_clean(w: &Mip6World, links: &[mobsim::net::LinkId]) -> Vec<serde_json::Value> {
+    let packets = tshark::dissect(&w.sim.pcapng(links), &[])
+        .expect("tshark runs (install it: apt-get install tshark)");
+    let total: usize = links.iter().map(|l| w.sim.captured(*l).len()).sum();
+    assert_eq!(packets.len(), total);
+    let errs: Vec<String> = packets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let probs = tshark::problems(p);
+            (!probs.is_empty()).then(|| format!("packet {i}: {probs:?}"))
+        })
+        .collect();
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    packets
+}
+
+/// Every value of `key` in `packets`.
+fn all(packets: &[serde_json::Value], key: &str) -> BTreeSet<String> {
+    packets.iter().flat_map(|p| strings(p, key)).collect()
+}
+
 #[test]
 fn the_capture_dissects_cleanly_in_tshark() {
     let mut w = Mip6World::new(&lossy(7));
@@ -239,38 +249,20 @@ fn the_capture_dissects_cleanly_in_tshark() {
     w.sim.run_until(secs(25)).unwrap();
     w.move_mn(0);
     w.sim.run_until(secs(40)).unwrap();
-    let pcap = w.sim.pcapng(&w.links);
-    let packets =
-        tshark::dissect(&pcap, &[]).expect("tshark runs (install it: apt-get install tshark)");
-    let total: usize = w.links.iter().map(|l| w.sim.captured(*l).len()).sum();
-    assert_eq!(packets.len(), total);
-    let mut types = BTreeSet::new();
-    let mut errs = Vec::new();
-    for (i, p) in packets.iter().enumerate() {
-        let probs = tshark::problems(p);
-        if !probs.is_empty() {
-            errs.push(format!("packet {i}: {probs:?}"));
-        }
-        for t in strings(p, "mip6.mhtype") {
-            types.insert(t.parse::<u8>().unwrap());
-        }
-    }
-    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    let packets = dissect_clean(&w, &w.links);
+    let types = all(&packets, "mip6.mhtype");
     // HoTI, CoTI, HoT, CoT, BU, BA (RFC 6275 §6.1.3-6.1.8).
     for t in 1..=6u8 {
-        assert!(types.contains(&t), "no mobility header type {t}: {types:?}");
+        assert!(
+            types.contains(&t.to_string()),
+            "no mobility header type {t}: {types:?}"
+        );
     }
     // The home address option and the type 2 routing header as tshark
     // reads them carry the home address.
-    let hao: BTreeSet<String> = packets
-        .iter()
-        .flat_map(|p| strings(p, "ipv6.opt.mipv6.home_address"))
-        .collect();
+    let hao = all(&packets, "ipv6.opt.mipv6.home_address");
     assert!(hao.contains(&HOA.to_string()), "{hao:?}");
-    let rh2: BTreeSet<String> = packets
-        .iter()
-        .flat_map(|p| strings(p, "ipv6.routing.mipv6.home_address"))
-        .collect();
+    let rh2 = all(&packets, "ipv6.routing.mipv6.home_address");
     assert!(rh2.contains(&HOA.to_string()), "{rh2:?}");
 }
 
@@ -328,24 +320,12 @@ fn parameter_problems_and_dhaad_dissect_cleanly_in_tshark() {
     w.sim.run_until(secs(1)).unwrap();
     w.move_mn(1);
     w.sim.run_until(secs(40)).unwrap();
-    let pcap = w.sim.pcapng(&w.links);
-    let packets = tshark::dissect(&pcap, &[]).unwrap();
-    let mut errs = Vec::new();
-    let mut icmp_types = BTreeSet::new();
-    for (i, p) in packets.iter().enumerate() {
-        let probs = tshark::problems(p);
-        if !probs.is_empty() {
-            errs.push(format!("packet {i}: {probs:?}"));
-        }
-        for t in strings(p, "icmpv6.type") {
-            icmp_types.insert(t.parse::<u8>().unwrap());
-        }
-    }
-    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    let packets = dissect_clean(&w, &w.links);
+    let icmp_types = all(&packets, "icmpv6.type");
     // Parameter Problem (RFC 4443), DHAAD request and reply (RFC 6275 §6.5-6.6).
     for t in [4u8, 144, 145] {
         assert!(
-            icmp_types.contains(&t),
+            icmp_types.contains(&t.to_string()),
             "no ICMPv6 type {t}: {icmp_types:?}"
         );
     }
@@ -362,9 +342,10 @@ fn a_mobile_router_carries_its_mobile_network_through_the_tunnel() {
     w.sim.run_until(secs(1)).unwrap();
     w.move_mn(1);
     let start = w.sim.now();
+    let mn_id = w.mn;
     w.sim
         .run_until_cond(start + secs(90), |s| {
-            s.endpoint::<mobsim::drivers::mip6::MnNode>(w_mn(s))
+            s.endpoint::<MnNode>(mn_id)
                 .unwrap()
                 .home_binding()
                 .is_some()
@@ -393,19 +374,8 @@ fn a_mobile_router_carries_its_mobile_network_through_the_tunnel() {
     // and shows the Mobile Network Prefix option in the Binding Update.
     let mut links = w.links.to_vec();
     links.push(net);
-    let packets = tshark::dissect(&w.sim.pcapng(&links), &[]).unwrap();
-    let mut errs = Vec::new();
-    for (i, p) in packets.iter().enumerate() {
-        let probs = tshark::problems(p);
-        if !probs.is_empty() {
-            errs.push(format!("packet {i}: {probs:?}"));
-        }
-    }
-    assert!(errs.is_empty(), "{}", errs.join("\n"));
-    let prefixes: BTreeSet<String> = packets
-        .iter()
-        .flat_map(|p| strings(p, "mip6.nemo.mnp.mnp"))
-        .collect();
+    let packets = dissect_clean(&w, &links);
+    let prefixes = all(&packets, "mip6.nemo.mnp.mnp");
     assert!(prefixes.contains(&MNP.to_string()), "{prefixes:?}");
 }
 
@@ -422,8 +392,8 @@ fn multiple_care_of_addresses_over_two_interfaces() {
     let both = w
         .sim
         .run_until_cond(secs(90), |s| {
-            let mn = s.endpoint::<mobsim::drivers::mip6::MnNode>(mn_id).unwrap();
-            let ha = s.endpoint::<mobsim::drivers::mip6::HaNode>(ha_id).unwrap();
+            let mn = s.endpoint::<MnNode>(mn_id).unwrap();
+            let ha = s.endpoint::<HaNode>(ha_id).unwrap();
             mn.bid_bindings().len() == 2 && ha.machine().bids(HOA).count() == 2
         })
         .unwrap();
@@ -459,7 +429,7 @@ fn multiple_care_of_addresses_over_two_interfaces() {
     let one = w
         .sim
         .run_until_cond(w.sim.now() + secs(60), |s| {
-            s.endpoint::<mobsim::drivers::mip6::HaNode>(ha_id)
+            s.endpoint::<HaNode>(ha_id)
                 .unwrap()
                 .machine()
                 .bids(HOA)
@@ -497,16 +467,16 @@ fn multiple_care_of_addresses_over_two_interfaces() {
             .any(|(_, e)| matches!(e, FwdEvent::HomeBindingRemoved { bid: Some(2), .. }))
     );
     // The Binding Updates with Binding Identifier options dissect cleanly.
-    let packets = tshark::dissect(&w.sim.pcapng(&w.links), &[]).unwrap();
-    let mut bus = 0;
-    for (i, p) in packets.iter().enumerate() {
-        let probs = tshark::problems(p);
-        assert!(probs.is_empty(), "packet {i}: {probs:?}");
-        bus += strings(p, "mip6.mhtype")
-            .iter()
-            .filter(|t| *t == "5")
-            .count();
-    }
+    let packets = dissect_clean(&w, &w.links);
+    let bus: usize = packets
+        .iter()
+        .map(|p| {
+            strings(p, "mip6.mhtype")
+                .iter()
+                .filter(|t| *t == "5")
+                .count()
+        })
+        .sum();
     assert!(bus >= 2, "{bus} binding updates");
 }
 
